@@ -1,0 +1,446 @@
+"""Grade a whole class: every student gets a row, nobody's code can stop the rest.
+
+The pipeline per submission:
+
+1. :mod:`autograder.collect` finds the student's notebook (or says why there is none);
+2. :mod:`autograder.prepare` reads it and lets nbgrader restore locked and test cells;
+3. a warm, sandboxed worker (:mod:`autograder.worker`) executes the cells;
+4. nbgrader scores the outputs (``SaveAutoGrades`` into a real gradebook);
+5. :mod:`autograder.report` writes the feedback, ``grades.csv`` and ``cells.csv``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import functools
+import io
+import logging
+import os
+import queue
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import sqlalchemy
+from nbformat import NotebookNode
+from nbgrader import utils
+import nbgrader.api
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import SaveAutoGrades
+
+from . import report
+from .collect import Submission, collect
+from .prepare import UnreadableSubmission, prepare, read_notebook
+from .sandbox import Worker, WorkerError, sandbox_works
+
+log = logging.getLogger(__name__)
+# Every nbgrader Gradebook() runs `alembic heads` in a subprocess (about a second) to read
+# the schema version of the installed nbgrader; it cannot change during a run: ask once.
+nbgrader.api.get_alembic_version = functools.lru_cache(maxsize=None)(nbgrader.api.get_alembic_version)
+# Each Gradebook() also makes a new SQLAlchemy engine, which throws away the compiled-SQL
+# cache; one engine per database URL keeps it (nbgrader's preprocessors open many).
+_create_engine = nbgrader.api.create_engine
+
+
+@functools.lru_cache(maxsize=None)
+def _shared_engine(url: str, echo: bool = False, future: bool = True) -> Any:
+    return _create_engine(url, echo=echo, future=future)
+
+
+nbgrader.api.create_engine = _shared_engine
+
+
+@sqlalchemy.event.listens_for(sqlalchemy.engine.Engine, "connect")
+def _fast_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
+    """The gradebook is rebuilt by every run: no need to wait for the disk on each commit."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous=OFF")
+        cursor.execute("PRAGMA journal_mode=MEMORY")
+        cursor.close()
+
+
+# nbgrader's gradebook code predates SQLAlchemy 2.1's autoflush warnings; they are harmless here
+warnings.filterwarnings("ignore", message=".*not in session.*")
+
+COURSE_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CELL_TIMEOUT = 30.0
+DEFAULT_MEMORY = 4 * 2**30
+DEFAULT_MAX_OUTPUT = 20_000
+
+
+class AssignmentError(RuntimeError):
+    """The assignment is unknown or its source notebook cannot be used."""
+
+
+@dataclass
+class CellResult:
+    """Points of one graded cell and the message the student sees."""
+
+    grade_id: str
+    points: float
+    max_points: float
+    message: str = ""
+
+
+@dataclass
+class StudentResult:
+    """One row of ``grades.csv``."""
+
+    student_id: str
+    assignment: str
+    score: float
+    max_score: float
+    status: str
+    cells: list[CellResult] = field(default_factory=list)
+    seconds: float = 0.0
+    feedback: Path | None = None
+
+    @property
+    def graded(self) -> bool:
+        return self.status.startswith("graded")
+
+
+@dataclass
+class GradingRun:
+    """Everything one ``grade`` call produced."""
+
+    assignment: str
+    out: Path
+    results: list[StudentResult]
+    sandboxed: bool
+    seconds: float
+
+    def by_student(self) -> dict[str, StudentResult]:
+        return {r.student_id: r for r in self.results}
+
+
+@dataclass
+class Assignment:
+    """The source and release notebooks of an assignment and its gradebook."""
+
+    name: str
+    notebook: str
+    release: NotebookNode
+    release_cells: dict[str, NotebookNode]
+    db_url: str
+    max_score: float
+    originals: dict[str, str] = field(default_factory=dict)
+
+
+def known_assignments(course_root: Path = COURSE_ROOT) -> list[str]:
+    """Assignment names found in ``solutions/``."""
+    folder = course_root / "solutions"
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if (p / f"{p.name}.ipynb").is_file())
+
+
+def setup_assignment(name: str, *, course_root: Path, out: Path) -> Assignment:
+    """Create a fresh gradebook for ``name`` in ``out`` with nbgrader's own generate step.
+
+    Raises:
+        AssignmentError: no ``solutions/<name>/<name>.ipynb`` in the course.
+    """
+    source = course_root / "solutions" / name / f"{name}.ipynb"
+    if not source.is_file():
+        known = ", ".join(known_assignments(course_root)) or "none"
+        raise AssignmentError(f"unknown assignment {name!r}: no solutions/{name}/{name}.ipynb (known: {known})")
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    # nbgrader's Gradebook runs the `alembic` command of this environment
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    out.mkdir(parents=True, exist_ok=True)
+    db_path = out.resolve() / "gradebook.db"
+    if db_path.exists():
+        db_path.unlink()
+    db_url = f"sqlite:///{db_path}"
+    with tempfile.TemporaryDirectory(prefix="autograder-course-") as tmp:
+        shutil.copytree(source.parent, Path(tmp) / "source" / name)
+        config = Config()
+        config.CourseDirectory.root = tmp
+        config.CourseDirectory.source_directory = "source"
+        config.CourseDirectory.release_directory = "release"
+        config.CourseDirectory.db_url = db_url
+        (Path(tmp) / "exchange").mkdir()
+        config.Exchange.root = str(Path(tmp) / "exchange")
+        config.ClearHiddenTests.enforce_metadata = False
+        coursedir = CourseDirectory(config=config)
+        api = NbGraderAPI(coursedir=coursedir, config=config)
+        api.log.setLevel(logging.ERROR)
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            result = api.generate_assignment(name, force=True, create=True)
+        if not result.get("success"):
+            detail = (result.get("error") or result.get("log") or "").strip().splitlines()
+            raise AssignmentError(f"nbgrader could not generate {name}: {detail[-1] if detail else 'no detail'}")
+        release = nbformat.read(Path(tmp) / "release" / name / f"{name}.ipynb", as_version=4)
+    cells = {c.metadata.nbgrader["grade_id"]: c for c in release.cells if "nbgrader" in c.metadata}
+    with Gradebook(db_url) as gb:
+        max_score = float(gb.find_assignment(name).max_score)
+        originals = {c.name: c.source for c in gb.find_notebook(name, name).source_cells}
+    return Assignment(name, name, release, cells, db_url, max_score, originals)
+
+
+def _failure_message(cell: NotebookNode) -> str:
+    for output in cell.get("outputs", []):
+        if output.output_type == "error":
+            return f"{output.ename}: {output.evalue}" if output.evalue else output.ename
+    for output in cell.get("outputs", []):
+        if output.output_type == "stream" and output.name == "stderr":
+            return "the test wrote to stderr: " + output.text.strip()[:500]
+    return ""
+
+
+def _not_run(reason: str) -> dict[str, Any]:
+    return nbformat.v4.new_output("error", ename="NotRun", evalue=reason, traceback=[f"NotRun: {reason}"])
+
+
+class Grader:
+    """Grades submissions of one assignment with a pool of warm workers."""
+
+    def __init__(
+        self,
+        assignment: Assignment,
+        *,
+        out: Path,
+        jobs: int,
+        cell_timeout: float,
+        wall_timeout: float,
+        memory: int,
+        max_output: int,
+        sandboxed: bool,
+    ) -> None:
+        self.assignment = assignment
+        self.out = out
+        self.jobs = jobs
+        self.cell_timeout = cell_timeout
+        self.wall_timeout = wall_timeout
+        self.memory = memory
+        self.max_output = max_output
+        self.sandboxed = sandboxed
+        self._db_lock = threading.Lock()
+
+    def _resources(self, student_id: str) -> dict[str, Any]:
+        return {
+            "nbgrader": {
+                "notebook": self.assignment.notebook,
+                "assignment": self.assignment.name,
+                "student": student_id,
+                "db_url": self.assignment.db_url,
+            }
+        }
+
+    def _empty_result(self, student_id: str, status: str) -> StudentResult:
+        cells = [
+            CellResult(gid, 0.0, float(c.metadata.nbgrader.get("points", 0)), "not run: " + status)
+            for gid, c in self.assignment.release_cells.items()
+            if utils.is_grade(c)
+        ]
+        return StudentResult(student_id, self.assignment.name, 0.0, self.assignment.max_score, status, cells)
+
+    def grade_one(self, submission: Submission, worker_box: list[Worker]) -> StudentResult:
+        """Grade one submission; never raises for anything the student did."""
+        started = time.monotonic()
+        sid = submission.student_id
+        if submission.notebook is None:
+            return self._empty_result(sid, f"not graded: {submission.problem}")
+        try:
+            nb = read_notebook(submission.notebook)
+            with self._db_lock:
+                prepared = prepare(
+                    nb,
+                    release=self.assignment.release,
+                    source_cells=self.assignment.release_cells,
+                    originals=self.assignment.originals,
+                    resources=self._resources(sid),
+                )
+        except UnreadableSubmission as exc:
+            return self._empty_result(sid, f"not graded: {exc}")
+        nb = prepared.nb
+        notes = list(prepared.notes)
+        if submission.notebook.name != f"{self.assignment.notebook}.ipynb":
+            notes.append(f"graded {submission.notebook.name!r} (expected {self.assignment.notebook}.ipynb)")
+        code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+        request = {
+            "id": sid,
+            "cells": [
+                {
+                    "source": c.source,
+                    "kind": "test" if utils.is_grade(c) and not utils.is_solution(c) else "code",
+                    "name": c.metadata.get("nbgrader", {}).get("grade_id"),
+                }
+                for _, c in code_cells
+            ],
+            "cell_timeout": self.cell_timeout,
+            "wall_timeout": self.wall_timeout,
+            "memory": self.memory,
+            "max_output": self.max_output,
+        }
+        try:
+            response = worker_box[0].run(request, timeout=self.wall_timeout + 30)
+        except WorkerError as exc:
+            response = {"cells": [], "status": "died", "cell": None, "detail": f"the grading process stopped ({exc})"}
+            worker_box[0].close()
+            worker_box[0] = Worker(sandboxed=self.sandboxed)
+        by_index = {rec["index"]: rec for rec in response.get("cells", [])}
+        status = response.get("status", "died")
+        failed = response.get("cell")
+        reason = response.get("detail") or status
+        for position, (_, cell) in enumerate(code_cells):
+            record = by_index.get(position)
+            if record is not None:
+                cell.outputs = [nbformat.from_dict(o) for o in record["outputs"]]
+                cell.execution_count = record["execution_count"]
+            elif position == failed:
+                cell.outputs = [nbformat.v4.new_output("error", ename="Stopped", evalue=reason, traceback=[reason])]
+            else:
+                cell.outputs = [_not_run(f"not run because an earlier cell failed: {reason}")]
+        if status != "completed":
+            where = f" in cell {failed + 1}" if isinstance(failed, int) else ""
+            notes.append(f"{reason}{where}; the cells after it were not run")
+        if response.get("leftover_processes"):
+            notes.append(f"{response['leftover_processes']} background process(es) left running were stopped")
+        with self._db_lock:
+            with Gradebook(self.assignment.db_url) as gb:
+                gb.update_or_create_student(sid)
+                gb.update_or_create_submission(self.assignment.name, sid)
+            resources = self._resources(sid)
+            SaveAutoGrades().preprocess(nb, resources)
+            with Gradebook(self.assignment.db_url) as gb:
+                submitted = gb.find_submission(self.assignment.name, sid)
+                score, max_score = float(submitted.score), float(submitted.max_score)
+        cells = []
+        for cell in nb.cells:
+            if utils.is_grade(cell):
+                points, max_points = utils.determine_grade(cell)
+                gid = cell.metadata.nbgrader["grade_id"]
+                cells.append(CellResult(gid, float(points or 0), float(max_points), _failure_message(cell)))
+        status_text = "graded" + (": " + "; ".join(notes) if notes else "")
+        result = StudentResult(sid, self.assignment.name, score, max_score, status_text, cells)
+        with self._db_lock:
+            result.feedback = report.write_feedback(
+                nb,
+                release_cells=self.assignment.release_cells,
+                resources=self._resources(sid),
+                path=self.out / "feedback" / sid / f"{self.assignment.notebook}.html",
+            )
+        result.seconds = time.monotonic() - started
+        return result
+
+    def run(self, submissions: list[Submission], *, progress: bool) -> list[StudentResult]:
+        """Grade every submission with ``self.jobs`` workers; results in input order."""
+        todo: queue.Queue[tuple[int, Submission]] = queue.Queue()
+        for item in enumerate(submissions):
+            todo.put(item)
+        results: list[StudentResult | None] = [None] * len(submissions)
+        bar = report.progress_bar(len(submissions), enabled=progress)
+        errors: list[BaseException] = []
+
+        def serve() -> None:
+            try:
+                box = [Worker(sandboxed=self.sandboxed)]
+            except BaseException as exc:  # noqa: BLE001  (reported below)
+                errors.append(exc)
+                return
+            try:
+                while True:
+                    try:
+                        index, submission = todo.get_nowait()
+                    except queue.Empty:
+                        return
+                    try:
+                        results[index] = self.grade_one(submission, box)
+                    except Exception as exc:  # a grader bug must not lose the row
+                        log.exception("grading %s failed", submission.student_id)
+                        results[index] = self._empty_result(
+                            submission.student_id, f"not graded: internal grader error ({type(exc).__name__}: {exc})"
+                        )
+                    bar.update(1)
+            finally:
+                box[0].close()
+
+        threads = [threading.Thread(target=serve, daemon=True) for _ in range(max(1, min(self.jobs, len(submissions))))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        bar.close()
+        if errors and all(r is None for r in results):
+            raise errors[0]
+        for i, r in enumerate(results):
+            if r is None:
+                results[i] = self._empty_result(submissions[i].student_id, "not graded: no grading worker could start")
+        return [r for r in results if r is not None]
+
+
+def grade(
+    *,
+    assignment: str,
+    submissions: Path,
+    out: Path | None = None,
+    jobs: int | None = None,
+    timeout: float = DEFAULT_CELL_TIMEOUT,
+    wall_timeout: float | None = None,
+    memory: int = DEFAULT_MEMORY,
+    max_output: int = DEFAULT_MAX_OUTPUT,
+    course_root: Path = COURSE_ROOT,
+    sandbox: str = "auto",
+    progress: bool = False,
+) -> GradingRun:
+    """Grade every student in ``submissions`` and write the reports into ``out``.
+
+    ``timeout`` is the per-cell limit in seconds; ``wall_timeout`` the limit
+    for a whole notebook (default: ten cells' worth). ``sandbox`` is
+    ``"auto"`` (bubblewrap when it works, else a loud warning), ``"require"``
+    or ``"off"``.
+
+    Raises:
+        AssignmentError: unknown assignment.
+        SubmissionsError: the submissions path cannot be read.
+        RuntimeError: ``sandbox="require"`` and bubblewrap does not work.
+    """
+    started = time.monotonic()
+    out = Path(out) if out is not None else Path("graded") / assignment
+    out.mkdir(parents=True, exist_ok=True)
+    setup = setup_assignment(assignment, course_root=course_root, out=out)
+    with tempfile.TemporaryDirectory(prefix="autograder-class-") as tmp:
+        found = collect(Path(submissions), f"{setup.notebook}.ipynb", workdir=Path(tmp))
+        sandboxed = False
+        if sandbox != "off":
+            sandboxed = sandbox_works()
+            if not sandboxed:
+                if sandbox == "require":
+                    raise RuntimeError("bubblewrap is required but does not work here (install the 'bubblewrap' package)")
+                log.warning(
+                    "WARNING: bubblewrap is not available: student code runs WITHOUT a sandbox "
+                    "(it can read files and use the network). Install the 'bubblewrap' package."
+                )
+        feedback = out / "feedback"
+        if feedback.exists():
+            shutil.rmtree(feedback)
+        grader = Grader(
+            setup,
+            out=out,
+            jobs=jobs or os.cpu_count() or 1,
+            cell_timeout=timeout,
+            wall_timeout=wall_timeout or max(60.0, 10 * timeout),
+            memory=memory,
+            max_output=max_output,
+            sandboxed=sandboxed,
+        )
+        results = grader.run(found, progress=progress) if found else []
+    run = GradingRun(assignment, out, results, sandboxed, time.monotonic() - started)
+    report.write_grades(run, copy.copy(results))
+    return run

@@ -1,0 +1,175 @@
+"""Turn a submitted file into a notebook nbgrader can grade, noting what was wrong.
+
+nbgrader does the real work: :class:`nbgrader.preprocessors.OverwriteCells`
+restores locked and test cells from the gradebook (and adds deleted test
+cells back). This module reads the file defensively, recognises a notebook
+copied into a fresh file without nbgrader metadata (its answers are matched
+to the answer cells by the names they define), and describes in words every
+repair, so that the instructor sees it in ``grades.csv``.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+from nbgrader import utils
+from nbgrader.preprocessors import ClearOutput, DeduplicateIds, OverwriteCells
+
+log = logging.getLogger(__name__)
+
+MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+
+
+class UnreadableSubmission(ValueError):
+    """The submitted file is not a notebook that can be graded; the message says why."""
+
+
+@dataclass
+class Prepared:
+    """A notebook ready to execute, and the repairs made to it."""
+
+    nb: NotebookNode
+    notes: list[str] = field(default_factory=list)
+
+
+def read_notebook(path: Path) -> NotebookNode:
+    """Read ``path`` as a version-4 notebook.
+
+    Raises:
+        UnreadableSubmission: empty, too large, not JSON, or not a notebook.
+    """
+    size = path.stat().st_size
+    if size == 0:
+        raise UnreadableSubmission("the notebook file is empty (0 bytes)")
+    if size > MAX_NOTEBOOK_BYTES:
+        raise UnreadableSubmission(f"the notebook file is too large ({size / 2**20:.0f} MiB)")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnreadableSubmission(f"the notebook file is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UnreadableSubmission(
+            f"the notebook file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from exc
+    if not isinstance(data, dict) or "cells" not in data:
+        raise UnreadableSubmission("the file is JSON but not a Jupyter notebook (no 'cells')")
+    try:
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+    except Exception as exc:  # nbformat raises several unrelated types
+        message = str(exc).splitlines()[0][:200]
+        raise UnreadableSubmission(f"the file is not a valid Jupyter notebook ({message})") from exc
+    return nb
+
+
+def _defined_names(source: str) -> set[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    return {
+        node.name
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    }
+
+
+def _has_nbgrader_cells(nb: NotebookNode) -> bool:
+    return any("nbgrader" in cell.metadata for cell in nb.cells)
+
+
+def rebuild_from_release(nb: NotebookNode, release: NotebookNode) -> tuple[NotebookNode, list[str]]:
+    """Answers of a metadata-less notebook placed into the release notebook.
+
+    Each answer cell of the release (grade_id = the graded name) takes the
+    last code cell of the submission that defines that name.
+    """
+    rebuilt = copy.deepcopy(release)
+    notes = ["the notebook had no nbgrader metadata (copied into a new file?): answers were matched by name"]
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    for cell in rebuilt.cells:
+        if not utils.is_solution(cell) or cell.cell_type != "code":
+            continue
+        name = cell.metadata.nbgrader.get("grade_id")
+        matches = [c for c in code_cells if name in _defined_names(c.source)]
+        if matches:
+            cell.source = matches[-1].source
+        else:
+            notes.append(f"no cell defining {name} was found")
+    return rebuilt, notes
+
+
+class _Recorder(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def prepare(
+    nb: NotebookNode,
+    *,
+    release: NotebookNode,
+    source_cells: dict[str, NotebookNode],
+    originals: dict[str, str] | None = None,
+    resources: dict,
+) -> Prepared:
+    """Restore the notebook with nbgrader and describe the repairs.
+
+    ``source_cells`` maps grade ids to the released notebook's nbgrader cells,
+    ``originals`` grade ids to the sources nbgrader stored (hidden tests included).
+    """
+    notes: list[str] = []
+    if not _has_nbgrader_cells(nb):
+        nb, notes = rebuild_from_release(nb, release)
+    submitted = {
+        cell.metadata.nbgrader["grade_id"]: cell
+        for cell in nb.cells
+        if "nbgrader" in cell.metadata and "grade_id" in cell.metadata.nbgrader
+    }
+    deleted_tests = [gid for gid, c in source_cells.items() if utils.is_grade(c) and gid not in submitted]
+    deleted_answers = [
+        gid for gid, c in source_cells.items() if utils.is_solution(c) and not utils.is_grade(c) and gid not in submitted
+    ]
+    edited = []
+    for gid, cell in submitted.items():
+        original = source_cells.get(gid)
+        if original is None or not utils.is_locked(original):
+            continue
+        allowed = {original.source, (originals or {}).get(gid, original.source)}
+        if cell.source not in allowed or cell.cell_type != original.cell_type:
+            edited.append(gid)
+    if deleted_tests:
+        notes.append(f"deleted test cells restored: {', '.join(deleted_tests)}")
+    if deleted_answers:
+        notes.append(f"answer cells missing: {', '.join(deleted_answers)}")
+    if edited:
+        notes.append(f"edited locked cells restored: {', '.join(edited)}")
+    nb, _ = ClearOutput().preprocess(nb, {})
+    nb, _ = DeduplicateIds().preprocess(nb, {})
+    overwrite = OverwriteCells(add_missing_cells=True)
+    recorder = _Recorder()
+    overwrite.log.addHandler(recorder)
+    try:
+        nb, _ = overwrite.preprocess(nb, resources)
+    except (KeyError, ValueError) as exc:
+        # nbgrader cannot place restored cells when the notebook's order is broken:
+        # fall back to the release notebook with the student's answers.
+        nb, more = rebuild_from_release(nb, release)
+        notes.append(f"the notebook's cells could not be matched ({exc}); answers were matched by name")
+        nb, _ = OverwriteCells(add_missing_cells=True).preprocess(nb, resources)
+    finally:
+        overwrite.log.removeHandler(recorder)
+    return Prepared(nb=nb, notes=notes)

@@ -1,0 +1,238 @@
+"""Reports of a grading run: feedback HTML, grades.csv, cells.csv, summary, histogram."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import logging
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nbformat import NotebookNode
+from nbgrader import utils
+
+if TYPE_CHECKING:
+    from .grading import GradingRun, StudentResult
+
+log = logging.getLogger(__name__)
+
+GRADES_COLUMNS = [
+    "assignment",
+    "duedate",
+    "timestamp",
+    "student_id",
+    "last_name",
+    "first_name",
+    "email",
+    "raw_score",
+    "late_submission_penalty",
+    "score",
+    "max_score",
+    "status",
+]
+CELLS_COLUMNS = ["student_id", "assignment", "grade_id", "points", "max_points", "message"]
+
+_exporter: Any = None
+
+
+def _exporter_class() -> Any:
+    from nbconvert.exporters import HTMLExporter, TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class FeedbackExporter(HTMLExporter):
+        """nbconvert's HTML exporter without its final BeautifulSoup pass.
+
+        That pass (alt texts, tab indices) re-parses the whole page, inline CSS
+        included, and costs more than everything else in grading a notebook.
+        """
+
+        def from_notebook_node(self, nb: NotebookNode, resources: Any = None, **kw: Any) -> Any:
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            resources = self._init_resources(resources)
+            data_filter = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
+            self.register_filter("highlight_code", highlight_code)
+            self.register_filter("filter_data_type", data_filter)
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return FeedbackExporter
+
+
+def _feedback_exporter() -> Any:
+    """nbgrader's feedback HTML exporter (its own template), built once."""
+    global _exporter
+    if _exporter is None:
+        import os
+
+        import nbgrader
+        from traitlets.config import Config
+
+        base = os.path.dirname(nbgrader.__file__)
+        config = Config()
+        config.HTMLExporter.template_name = "feedback"
+        config.HTMLExporter.extra_template_basedirs = [
+            os.path.join(base, "server_extensions", "formgrader", "templates")
+        ]
+        config.HTMLExporter.extra_template_paths = [
+            os.path.join(base, "server_extensions", "formgrader", "static", "node_modules", "bootstrap", "dist", "css")
+        ]
+        _exporter = _exporter_class()(config=config)
+    return _exporter
+
+
+def feedback_notebook(nb: NotebookNode, release_cells: dict[str, NotebookNode]) -> NotebookNode:
+    """A copy of the graded notebook fit to show the student.
+
+    Test cells show their released source (hidden tests removed); error
+    outputs of test cells show the failure message only, no traceback.
+    """
+    shown = copy.deepcopy(nb)
+    for cell in shown.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        gid = meta.get("grade_id")
+        if gid in release_cells and utils.is_locked(release_cells[gid]):
+            cell.source = release_cells[gid].source
+        if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
+            for output in cell.outputs:
+                if output.output_type == "error":
+                    output.traceback = [f"{output.ename}: {output.evalue}"]
+    return shown
+
+
+def write_feedback(
+    nb: NotebookNode, *, release_cells: dict[str, NotebookNode], resources: dict[str, Any], path: Path
+) -> Path:
+    """Render nbgrader-style feedback HTML (points per cell, no hidden tests) to ``path``."""
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import GetGrades
+
+    shown = feedback_notebook(nb, release_cells)
+    res = copy.deepcopy(resources)
+    res["config_dir"] = str(path.parent / ".no-custom-css")
+    shown, res = GetGrades().preprocess(shown, res)
+    shown, res = CSSHTMLHeaderPreprocessor().preprocess(shown, res)
+    html, _ = _feedback_exporter().from_notebook_node(shown, resources=res)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def write_grades(run: GradingRun, results: list[StudentResult]) -> None:
+    """Write ``grades.csv`` (nbgrader export columns plus ``status``) and ``cells.csv``."""
+    run.out.mkdir(parents=True, exist_ok=True)
+    with open(run.out / "grades.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, GRADES_COLUMNS)
+        writer.writeheader()
+        for r in sorted(results, key=lambda r: r.student_id):
+            writer.writerow(
+                {
+                    "assignment": r.assignment,
+                    "duedate": "",
+                    "timestamp": "",
+                    "student_id": r.student_id,
+                    "last_name": "",
+                    "first_name": "",
+                    "email": "",
+                    "raw_score": _fmt(r.score),
+                    "late_submission_penalty": "0",
+                    "score": _fmt(r.score),
+                    "max_score": _fmt(r.max_score),
+                    "status": r.status,
+                }
+            )
+    with open(run.out / "cells.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, CELLS_COLUMNS)
+        writer.writeheader()
+        for r in sorted(results, key=lambda r: r.student_id):
+            for c in r.cells:
+                writer.writerow(
+                    {
+                        "student_id": r.student_id,
+                        "assignment": r.assignment,
+                        "grade_id": c.grade_id,
+                        "points": _fmt(c.points),
+                        "max_points": _fmt(c.max_points),
+                        "message": c.message,
+                    }
+                )
+
+
+def write_histogram(run: GradingRun) -> Path:
+    """Histogram of scores as ``scores.png`` in the output folder."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scores = [r.score for r in run.results if r.graded]
+    top = max([r.max_score for r in run.results] + [1.0])
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.hist(scores, bins=min(20, max(5, int(top) + 1)), range=(0, top), color="#1f4e79", edgecolor="white")
+    ax.set_xlabel(f"score (out of {top:g})")
+    ax.set_ylabel("students")
+    ax.set_title(f"{run.assignment}: {len(scores)} graded, {len(run.results) - len(scores)} not graded")
+    fig.tight_layout()
+    path = run.out / "scores.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def summary(run: GradingRun) -> str:
+    """A short table: graded / not graded, score distribution, time."""
+    graded = [r for r in run.results if r.graded]
+    problems = [r for r in run.results if not r.graded]
+    repaired = [r for r in graded if r.status != "graded"]
+    lines = [
+        f"{run.assignment}: {len(run.results)} submissions in {run.seconds:.1f} s"
+        + ("" if run.sandboxed else "  (NOT SANDBOXED)"),
+        f"  graded            {len(graded):>5}",
+        f"    with remarks    {len(repaired):>5}",
+        f"  not graded        {len(problems):>5}",
+    ]
+    if graded:
+        top = max(r.max_score for r in graded) or 1.0
+        buckets: Counter[str] = Counter()
+        for r in graded:
+            fraction = r.score / top
+            if fraction >= 1:
+                buckets["full marks"] += 1
+            elif fraction >= 0.5:
+                buckets[">= half"] += 1
+            elif fraction > 0:
+                buckets["< half"] += 1
+            else:
+                buckets["zero"] += 1
+        for label in ("full marks", ">= half", "< half", "zero"):
+            lines.append(f"    {label:<14}{buckets[label]:>5}")
+        mean = sum(r.score for r in graded) / len(graded)
+        lines.append(f"  mean score        {mean:>5.1f} / {top:g}")
+    for r in problems:
+        lines.append(f"  {r.student_id}: {r.status}")
+    lines.append(f"  grades: {run.out / 'grades.csv'}")
+    return "\n".join(lines)
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def progress_bar(total: int, *, enabled: bool) -> Any:
+    """A tqdm progress bar on stderr, or a silent stand-in."""
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="nb", file=sys.stderr, desc="grading", leave=False)

@@ -1,0 +1,8 @@
+# catches: test_dtype
+# cell: derivative_kernel
+def derivative_kernel(d: int) -> torch.Tensor:
+    if d < 0:
+        raise ValueError("d must be non-negative")
+    return torch.tensor(
+        [[(-1) ** (d - k) * math.comb(d, k) for k in range(d + 1)]], dtype=torch.float64
+    )

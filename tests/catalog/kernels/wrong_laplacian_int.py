@@ -1,0 +1,4 @@
+# catches: test_laplacian_shape
+# cell: laplacian_kernel
+def laplacian_kernel() -> torch.Tensor:
+    return torch.tensor([[0, 1, 0], [1, -4, 1], [0, 1, 0]])

@@ -1,0 +1,5 @@
+# catches: test_laplacian_values
+# cell: laplacian_kernel
+def laplacian_kernel() -> torch.Tensor:
+    second = derivative_kernel(2)
+    return second.T @ second

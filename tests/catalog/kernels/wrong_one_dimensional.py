@@ -1,0 +1,6 @@
+# catches: test_shape, test_first_differences, test_higher_differences
+# cell: derivative_kernel
+def derivative_kernel(d: int) -> torch.Tensor:
+    if d < 0:
+        raise ValueError("d must be non-negative")
+    return torch.tensor([(-1.0) ** (d - k) * math.comb(d, k) for k in range(d + 1)])

@@ -1,0 +1,138 @@
+"""The catalog of answers to the ``conv2d_training`` exercise, graded through the real CLI.
+
+Each file ``tests/catalog/conv2d_training/<name>.py`` holds answer cells written the way a
+student would write them. A line ``# cell: <grade_id>`` starts the source of the
+answer cell with that grade_id (the whole cell, ``def``/``class`` line included);
+answer cells that a file does not mention keep the solution's code. A
+``wrong_*`` file begins with ``# catches: test_a[, test_b]``: the graded cells
+that must lose points. Every ``correct_*`` file must get full marks. The whole
+catalog is graded in one batch.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from tests.helpers import grade_class, submission
+
+ASSIGNMENT = "conv2d_training"
+ROOT = Path(__file__).resolve().parent.parent
+CATALOG = ROOT / "tests" / "catalog" / ASSIGNMENT
+CORRECT = sorted(p.stem for p in CATALOG.glob("correct_*.py"))
+WRONG = sorted(p.stem for p in CATALOG.glob("wrong_*.py"))
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+
+def solution_notebook() -> nbformat.NotebookNode:
+    return nbformat.read(
+        ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4
+    )
+
+
+def solution_sources() -> dict[str, str]:
+    """The solution notebook's answer cells, {grade_id: source}, without the solution markers."""
+    sources = {}
+    for cell in solution_notebook().cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            lines = [
+                line
+                for line in cell.source.splitlines()
+                if line.strip() not in SOLUTION_MARKERS
+            ]
+            sources[meta["grade_id"]] = "\n".join(lines) + "\n"
+    return sources
+
+
+def graded_cells() -> list[str]:
+    return [
+        cell.metadata["nbgrader"]["grade_id"]
+        for cell in solution_notebook().cells
+        if cell.metadata.get("nbgrader", {}).get("grade")
+    ]
+
+
+def parse_entry(name: str) -> tuple[list[str], dict[str, str]]:
+    """Return the cells a catalog entry must lose points in and its answer cells by grade_id."""
+    catches: list[str] = []
+    cells: dict[str, list[str]] = {}
+    current = None
+    for line in (CATALOG / f"{name}.py").read_text().splitlines():
+        marker = re.fullmatch(r"# cell: (\w+)\s*", line)
+        if marker:
+            current = marker.group(1)
+            cells[current] = []
+        elif current is not None:
+            cells[current].append(line)
+        elif line.startswith("# catches:"):
+            catches = [
+                cell.strip()
+                for cell in line.removeprefix("# catches:").split(",")
+                if cell.strip()
+            ]
+    return catches, {
+        grade_id: "\n".join(lines).strip("\n") + "\n"
+        for grade_id, lines in cells.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory):
+    """Grade the solution and every catalog entry in one call of the grading CLI."""
+    solution = solution_sources()
+    notebooks = {"solution": submission(ASSIGNMENT, solution)}
+    for name in CORRECT + WRONG:
+        notebooks[name] = submission(ASSIGNMENT, {**solution, **parse_entry(name)[1]})
+    return grade_class(tmp_path_factory.mktemp(ASSIGNMENT), ASSIGNMENT, notebooks)
+
+
+def test_catalog_is_well_formed() -> None:
+    answers = set(solution_sources())
+    tests = set(graded_cells())
+    for name in CORRECT + WRONG:
+        catches, cells = parse_entry(name)
+        assert cells, f"{name}: no '# cell: <grade_id>' line"
+        assert set(cells) <= answers, (
+            f"{name}: unknown answer cells {sorted(set(cells) - answers)}"
+        )
+        if name.startswith("wrong_"):
+            assert catches, f"{name}: no '# catches:' line"
+            assert set(catches) <= tests, (
+                f"{name}: unknown graded cells {sorted(set(catches) - tests)}"
+            )
+    for grade_id in answers:
+        versions = [name for name in CORRECT if grade_id in parse_entry(name)[1]]
+        assert len(versions) >= 3, (
+            f"{grade_id}: expected at least 3 correct versions, got {versions}"
+        )
+
+
+def test_solution_gets_full_marks(graded) -> None:
+    assert graded.status("solution") == "graded"
+    assert graded.score("solution") == graded.max_score("solution") > 0
+
+
+@pytest.mark.parametrize("name", CORRECT)
+def test_correct_answer_gets_full_marks(graded, name: str) -> None:
+    assert graded.status(name) == "graded"
+    lost = {
+        cell: graded.message(name, cell)
+        for cell in graded_cells()
+        if graded.message(name, cell)
+    }
+    assert graded.score(name) == graded.max_score(name), f"{name} lost points: {lost}"
+
+
+@pytest.mark.parametrize("name", WRONG)
+def test_wrong_answer_loses_points_where_expected(graded, name: str) -> None:
+    assert graded.status(name) == "graded"
+    assert graded.score(name) < graded.max_score(name), f"{name} got full marks"
+    for cell in parse_entry(name)[0]:
+        points, max_points = graded.cell_points(name, cell)
+        assert points < max_points, f"{name} kept the points of {cell}"
+        assert graded.message(name, cell), (
+            f"{name} lost the points of {cell} without a message"
+        )
