@@ -6,7 +6,6 @@ notebooks (solutions and hidden tests), exercises/ the released notebooks.
 
 c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
 
-c.CourseDirectory.root = "."
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 c.CourseDirectory.db_url = "sqlite:///_build/gradebook.db"

@@ -18,6 +18,8 @@ says what was expected and what came back, in words a student can act on.
 from __future__ import annotations
 
 import builtins
+import sys
+import types
 import math
 from collections.abc import Sequence
 
@@ -193,3 +195,23 @@ def expect_not_close(
 
 def _fmt(values: list[float]) -> str:
     return "[" + ", ".join(f"{v:.4g}" for v in values) + "]"
+
+
+class _SealedModule(types.ModuleType):
+    """This module, read-only: ``checks.expect_close = ...`` raises, and the
+    public names always resolve to the functions defined above."""
+
+    def __getattribute__(self, name: str) -> object:
+        if name in _PUBLIC:
+            return _PUBLIC[name]
+        return super().__getattribute__(name)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"autograder.checks is read-only (cannot set {name!r})")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"autograder.checks is read-only (cannot delete {name!r})")
+
+
+_PUBLIC = {name: globals()[name] for name in __all__}
+sys.modules[__name__].__class__ = _SealedModule

@@ -172,4 +172,5 @@ def prepare(
         nb, _ = OverwriteCells(add_missing_cells=True).preprocess(nb, resources)
     finally:
         overwrite.log.removeHandler(recorder)
-    return Prepared(nb=nb, notes=notes)
+    # cells nbgrader added back hold plain dicts: make the whole notebook attribute-accessible
+    return Prepared(nb=nbformat.from_dict(nb), notes=notes)

@@ -7,6 +7,7 @@ to search a built HTML tree for such lines.
 
 from __future__ import annotations
 
+import functools
 import html
 import html.parser
 import json
@@ -111,16 +112,9 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def secret_lines(source_notebook: Path) -> dict[str, set[str]]:
-    """Return the non-trivial lines of a source notebook's solutions and hidden tests.
-
-    A line counts when it lies between nbgrader's delimiters (or anywhere in a
-    solution cell without delimiters, which nbgrader replaces whole), has at
-    least `MIN_SECRET_LINE` characters, and appears nowhere outside those
-    regions (a line that is also part of the released text proves nothing).
-    Keys are the region kinds of `SECRET_REGIONS`; lines are whitespace-normalized.
-    """
-    notebook = nbformat.read(source_notebook, as_version=4)
+def _regions(notebook_path: Path) -> tuple[dict[str, set[str]], set[str]]:
+    """Split a source notebook's lines into secret regions (by kind) and the rest."""
+    notebook = nbformat.read(notebook_path, as_version=4)
     inside: dict[str, set[str]] = {kind: set() for kind in SECRET_REGIONS}
     outside: set[str] = set()
     for cell in notebook.cells:
@@ -129,6 +123,7 @@ def secret_lines(source_notebook: Path) -> dict[str, set[str]]:
         if is_solution_cell and not any(
             SECRET_REGIONS["solution"][0] in line for line in lines
         ):
+            # nbgrader replaces a solution cell without delimiters whole.
             inside["solution"].update(normalize(line) for line in lines)
             continue
         region = None
@@ -144,18 +139,46 @@ def secret_lines(source_notebook: Path) -> dict[str, set[str]]:
                 inside[region].add(normalize(line))
             else:
                 outside.add(normalize(line))
+    return inside, outside
+
+
+def public_lines(repo: Path = REPO) -> set[str]:
+    """Lines the course publishes on purpose: the chapters' sources and every
+    source notebook outside its secret regions (what its released copy shows)."""
+    public: set[str] = set()
+    for chapter in sorted((repo / "book").rglob("*.md")):
+        public |= text_lines(chapter.read_text(encoding="utf-8"))
+    for source in sorted((repo / "solutions").glob("*/*.ipynb")):
+        public |= _regions(source)[1]
+    return public
+
+
+def secret_lines(
+    source_notebook: Path, public: set[str] | None = None
+) -> dict[str, set[str]]:
+    """Return the non-trivial lines of a source notebook's solutions and hidden tests.
+
+    A line counts when it lies between nbgrader's delimiters (or anywhere in a
+    solution cell without delimiters, which nbgrader replaces whole), has at
+    least `MIN_SECRET_LINE` characters, and is not published on purpose
+    (`public_lines`: a line the chapters or a released notebook show anyway,
+    such as `h, w = X.shape`, proves nothing). Keys are the region kinds of
+    `SECRET_REGIONS`; lines are whitespace-normalized.
+    """
+    inside, _ = _regions(source_notebook)
+    public = public_lines() if public is None else public
     return {
         kind: {
             line
             for line in lines
-            if len(line) >= MIN_SECRET_LINE and line not in outside
+            if len(line) >= MIN_SECRET_LINE and line not in public
         }
         for kind, lines in inside.items()
     }
 
 
 class _TextExtractor(html.parser.HTMLParser):
-    """Collect the text of an HTML document, attribute values included."""
+    """Collect the text of an HTML document (what a reader sees, scripts included)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -163,9 +186,6 @@ class _TextExtractor(html.parser.HTMLParser):
 
     def handle_data(self, data: str) -> None:
         self.parts.append(data)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.parts.extend(f" {value} " for _, value in attrs if value)
 
 
 def _json_strings(value: object) -> Iterator[str]:
@@ -202,18 +222,32 @@ def searchable_text(path: Path) -> str | None:
     return html.unescape(raw)
 
 
-def find_lines(tree: Path, lines: set[str]) -> dict[str, list[str]]:
-    """Map each of `lines` found in some file under `tree` to the files (relative) that contain it."""
-    found: dict[str, list[str]] = {}
+def text_lines(text: str) -> set[str]:
+    """The whitespace-normalized lines of a text, as a set (a secret line must match one whole)."""
+    return {normalize(line) for line in text.splitlines()}
+
+
+@functools.cache
+def _tree_lines(tree: Path) -> dict[str, frozenset[str]]:
+    """The text lines of every readable file under `tree`, by path relative to `tree`."""
+    lines: dict[str, frozenset[str]] = {}
     for path in sorted(tree.rglob("*")):
-        if not path.is_file():
-            continue
-        text = searchable_text(path)
-        if text is None:
-            continue
-        # Both the raw lines and the text of a file are whitespace-normalized.
-        haystack = normalize(text.replace("\\n", "\n"))
-        for line in lines:
-            if line in haystack:
-                found.setdefault(line, []).append(path.relative_to(tree).as_posix())
+        text = searchable_text(path) if path.is_file() else None
+        if text is not None:
+            # Escaped newlines (in JavaScript string literals) separate lines too.
+            lines[path.relative_to(tree).as_posix()] = frozenset(
+                text_lines(text.replace("\\n", "\n"))
+            )
+    return lines
+
+
+def find_lines(tree: Path, lines: set[str]) -> dict[str, list[str]]:
+    """Map each of `lines` that is a whole line of some file under `tree` to those files (relative).
+
+    The files are read once per `tree` and test session.
+    """
+    found: dict[str, list[str]] = {}
+    for name, haystack in _tree_lines(tree.resolve()).items():
+        for line in lines & haystack:
+            found.setdefault(line, []).append(name)
     return found

@@ -14,49 +14,32 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import nbformat
 import pytest
-from tests.helpers import grade_class, submission
+
+from tests.helpers import (
+    ClassResult,
+    grade_class,
+    solution_answers,
+    solution_notebook,
+    submission,
+)
 
 ASSIGNMENT = "one_by_one"
-ROOT = Path(__file__).resolve().parent.parent
-CATALOG = ROOT / "tests" / "catalog" / ASSIGNMENT
+CATALOG = Path(__file__).resolve().parent / "catalog" / ASSIGNMENT
 CORRECT = sorted(p.stem for p in CATALOG.glob("correct_*.py"))
 WRONG = sorted(p.stem for p in CATALOG.glob("wrong_*.py"))
-SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
-
-
-def solution_notebook() -> nbformat.NotebookNode:
-    return nbformat.read(
-        ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4
-    )
-
-
-def solution_sources() -> dict[str, str]:
-    """The solution notebook's answer cells, {grade_id: source}, without the solution markers."""
-    sources = {}
-    for cell in solution_notebook().cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution"):
-            lines = [
-                line
-                for line in cell.source.splitlines()
-                if line.strip() not in SOLUTION_MARKERS
-            ]
-            sources[meta["grade_id"]] = "\n".join(lines) + "\n"
-    return sources
 
 
 def graded_cells() -> list[str]:
     return [
         cell.metadata["nbgrader"]["grade_id"]
-        for cell in solution_notebook().cells
+        for cell in solution_notebook(ASSIGNMENT).cells
         if cell.metadata.get("nbgrader", {}).get("grade")
     ]
 
 
 def parse_entry(name: str) -> tuple[list[str], dict[str, str]]:
-    """Return the cells a catalog entry must lose points in and its answer cells by grade_id."""
+    """The cells a catalog entry must lose points in, and its answer cells by grade_id."""
     catches: list[str] = []
     cells: dict[str, list[str]] = {}
     current = None
@@ -74,15 +57,14 @@ def parse_entry(name: str) -> tuple[list[str], dict[str, str]]:
                 if cell.strip()
             ]
     return catches, {
-        grade_id: "\n".join(lines).strip("\n") + "\n"
-        for grade_id, lines in cells.items()
+        gid: "\n".join(lines).strip("\n") + "\n" for gid, lines in cells.items()
     }
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory):
+def graded(tmp_path_factory: pytest.TempPathFactory) -> ClassResult:
     """Grade the solution and every catalog entry in one call of the grading CLI."""
-    solution = solution_sources()
+    solution = solution_answers(ASSIGNMENT)
     notebooks = {"solution": submission(ASSIGNMENT, solution)}
     for name in CORRECT + WRONG:
         notebooks[name] = submission(ASSIGNMENT, {**solution, **parse_entry(name)[1]})
@@ -90,7 +72,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_catalog_is_well_formed() -> None:
-    answers = set(solution_sources())
+    answers = set(solution_answers(ASSIGNMENT))
     tests = set(graded_cells())
     for name in CORRECT + WRONG:
         catches, cells = parse_entry(name)
@@ -103,36 +85,38 @@ def test_catalog_is_well_formed() -> None:
             assert set(catches) <= tests, (
                 f"{name}: unknown graded cells {sorted(set(catches) - tests)}"
             )
-    for grade_id in answers:
-        versions = [name for name in CORRECT if grade_id in parse_entry(name)[1]]
+    for gid in answers:
+        versions = [name for name in CORRECT if gid in parse_entry(name)[1]]
         assert len(versions) >= 3, (
-            f"{grade_id}: expected at least 3 correct versions, got {versions}"
+            f"{gid}: expected at least 3 correct versions, got {versions}"
         )
 
 
-def test_solution_gets_full_marks(graded) -> None:
+def test_solution_gets_full_marks(graded: ClassResult) -> None:
     assert graded.status("solution") == "graded"
+    assert graded.lost("solution") == []
     assert graded.score("solution") == graded.max_score("solution") > 0
 
 
 @pytest.mark.parametrize("name", CORRECT)
-def test_correct_answer_gets_full_marks(graded, name: str) -> None:
+def test_correct_answer_gets_full_marks(graded: ClassResult, name: str) -> None:
     assert graded.status(name) == "graded"
-    lost = {
-        cell: graded.message(name, cell)
-        for cell in graded_cells()
-        if graded.message(name, cell)
-    }
-    assert graded.score(name) == graded.max_score(name), f"{name} lost points: {lost}"
+    lost = {cell: graded.message(name, cell) for cell in graded.lost(name)}
+    assert lost == {}, f"{name} lost points"
+    assert graded.score(name) == graded.max_score(name)
 
 
 @pytest.mark.parametrize("name", WRONG)
-def test_wrong_answer_loses_points_where_expected(graded, name: str) -> None:
+def test_wrong_answer_loses_points_where_expected(
+    graded: ClassResult, name: str
+) -> None:
     assert graded.status(name) == "graded"
     assert graded.score(name) < graded.max_score(name), f"{name} got full marks"
+    lost = graded.lost(name)
     for cell in parse_entry(name)[0]:
-        points, max_points = graded.cell_points(name, cell)
-        assert points < max_points, f"{name} kept the points of {cell}"
+        assert cell in lost, (
+            f"{name} kept the points of {cell}; it lost points in {lost}"
+        )
         assert graded.message(name, cell), (
             f"{name} lost the points of {cell} without a message"
         )

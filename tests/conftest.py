@@ -1,0 +1,36 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(scope="session")
+def book_build() -> subprocess.CompletedProcess:
+    """Build the book once per session, exactly as CI and the README do."""
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    proc = subprocess.run(
+        [str(jupyter_book), "build", ".", "-W", "-n", "--keep-going"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    return proc
+
+
+@pytest.fixture(scope="session")
+def built_book(book_build: subprocess.CompletedProcess) -> Path:
+    """The built HTML site (``_build/html``); fails if the build failed."""
+    assert book_build.returncode == 0, "book build failed:\n" + (book_build.stdout + book_build.stderr)[-5000:]
+    return ROOT / "_build" / "html"

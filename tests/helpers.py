@@ -1,0 +1,153 @@
+"""Shared test helpers: build submissions from released notebooks, grade them for real.
+
+``grade_class`` runs the real command line (``python -m autograder grade``) in
+a subprocess on a folder of submissions and reads back ``grades.csv`` and
+``cells.csv``: tests go through exactly the path an instructor uses.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENTS = ["corr2d", "matmul_conv", "conv2d_training", "kernels", "one_by_one"]
+
+
+def release_notebook(assignment: str) -> NotebookNode:
+    """The released (student) notebook of ``assignment`` from ``exercises/``."""
+    return nbformat.read(ROOT / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def solution_notebook(assignment: str) -> NotebookNode:
+    """The source notebook (solutions and hidden tests) of ``assignment``."""
+    return nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def grade_id(cell: NotebookNode) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def submission(assignment: str, answers: dict[str, str]) -> NotebookNode:
+    """The released notebook with the answer cells named in ``answers`` replaced.
+
+    Raises:
+        KeyError: a name in ``answers`` is not an answer cell of the notebook.
+    """
+    nb = copy.deepcopy(release_notebook(assignment))
+    remaining = dict(answers)
+    for cell in nb.cells:
+        gid = grade_id(cell)
+        if gid in remaining and cell.metadata.nbgrader.get("solution"):
+            cell.source = remaining.pop(gid)
+    if remaining:
+        raise KeyError(f"no answer cell named {sorted(remaining)} in {assignment}")
+    return nb
+
+
+def solution_answers(assignment: str) -> dict[str, str]:
+    """The reference answer of every answer cell (solution region included)."""
+    return {
+        grade_id(c): c.source
+        for c in solution_notebook(assignment).cells
+        if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"
+    }
+
+
+@dataclass
+class ClassResult:
+    """What the grader wrote for a class: rows of grades.csv and cells.csv."""
+
+    out: Path
+    rows: dict[str, dict[str, str]]
+    cells: dict[str, dict[str, dict[str, str]]]
+    stdout: str
+    stderr: str
+    returncode: int
+
+    def score(self, student: str) -> float:
+        return float(self.rows[student]["score"])
+
+    def max_score(self, student: str) -> float:
+        return float(self.rows[student]["max_score"])
+
+    def status(self, student: str) -> str:
+        return self.rows[student]["status"]
+
+    def cell_points(self, student: str, cell: str) -> tuple[float, float]:
+        row = self.cells[student][cell]
+        return float(row["points"]), float(row["max_points"])
+
+    def message(self, student: str, cell: str) -> str:
+        return self.cells[student][cell]["message"]
+
+    def lost(self, student: str) -> list[str]:
+        """Graded cells in which ``student`` lost points."""
+        return [
+            gid for gid, row in self.cells[student].items() if float(row["points"]) < float(row["max_points"])
+        ]
+
+
+def write_class(folder: Path, assignment: str, notebooks: dict[str, NotebookNode | bytes | str | None]) -> Path:
+    """Write a submissions folder: ``folder/<student>/<assignment>.ipynb``.
+
+    A value may be a notebook, raw bytes (written as they are), a string
+    (text written as it is) or None (an empty student folder).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    for student, content in notebooks.items():
+        target = folder / student
+        target.mkdir(parents=True, exist_ok=True)
+        path = target / f"{assignment}.ipynb"
+        if content is None:
+            continue
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        elif isinstance(content, str):
+            path.write_text(content)
+        else:
+            nbformat.write(content, path)
+    return folder
+
+
+def run_cli(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    """Run ``python -m autograder ARGS`` from the course root."""
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def read_results(out: Path, proc: subprocess.CompletedProcess) -> ClassResult:
+    with open(out / "grades.csv", newline="") as f:
+        rows = {r["student_id"]: r for r in csv.DictReader(f)}
+    cells: dict[str, dict[str, dict[str, str]]] = {}
+    with open(out / "cells.csv", newline="") as f:
+        for r in csv.DictReader(f):
+            cells.setdefault(r["student_id"], {})[r["grade_id"]] = r
+    return ClassResult(out, rows, cells, proc.stdout, proc.stderr, proc.returncode)
+
+
+def grade_class(
+    tmp_path: Path,
+    assignment: str,
+    notebooks: dict[str, NotebookNode | bytes | str | None],
+    *extra_args: str,
+) -> ClassResult:
+    """Grade ``notebooks`` (student id -> notebook) through the real command line."""
+    submissions = write_class(tmp_path / "submissions", assignment, notebooks)
+    out = tmp_path / "graded"
+    proc = run_cli("grade", assignment, str(submissions), "--out", str(out), *extra_args)
+    assert proc.returncode == 0, f"grader exited {proc.returncode}: {proc.stderr[-2000:]}"
+    return read_results(out, proc)

@@ -1,0 +1,388 @@
+"""The grading command on a class of misbehaving submissions: nothing lost, nothing leaked.
+
+One class, graded once through the real command line (sandboxed, two
+workers), holds a submission for every way a student's notebook can go
+wrong; each test below checks one student's row. The same class graded with
+one worker must get identical scores.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.sandbox import sandbox_works
+from tests.helpers import (
+    ROOT,
+    ClassResult,
+    grade_id,
+    read_results,
+    release_notebook,
+    run_cli,
+    solution_answers,
+    solution_notebook,
+    submission,
+    write_class,
+)
+
+CORRECT = solution_answers("corr2d")["corr2d"]
+
+
+def answer(body: str) -> str:
+    """An answer cell for corr2d whose body is ``body`` (indented by the caller)."""
+    return "def corr2d(X, K):\n" + body
+
+
+def with_answer(body: str) -> nbformat.NotebookNode:
+    return submission("corr2d", {"corr2d": answer(body)})
+
+
+def deleted_test_cells() -> nbformat.NotebookNode:
+    nb = submission("corr2d", {"corr2d": CORRECT})
+    nb.cells = [c for c in nb.cells if not (grade_id(c) or "").startswith("test_")]
+    return nb
+
+
+def edited_test_cells() -> nbformat.NotebookNode:
+    nb = submission("corr2d", {"corr2d": answer("    return X\n")})
+    for cell in nb.cells:
+        if (grade_id(cell) or "").startswith("test_"):
+            cell.source = "pass  # every test passes now"
+    return nb
+
+
+def copied_without_metadata() -> nbformat.NotebookNode:
+    fresh = nbformat.v4.new_notebook()
+    fresh.cells = [
+        nbformat.v4.new_markdown_cell("my work"),
+        nbformat.v4.new_code_cell("import torch"),
+        nbformat.v4.new_code_cell(CORRECT),
+    ]
+    return fresh
+
+
+CHEAT_READ_SOLUTIONS = f"""    import glob, os
+    found = []
+    for top in ("/work", "/tmp", "/opt", "/root", "/home", "/srv", "/mnt", "..", "../.."):
+        found += glob.glob(top + "/**/*.ipynb", recursive=True)
+        found += glob.glob(top + "/**/gradebook.db", recursive=True)
+    for path in [{str(ROOT / "solutions" / "corr2d" / "corr2d.ipynb")!r}, "solutions/corr2d/corr2d.ipynb"]:
+        if os.path.exists(path):
+            found.append(path)
+    raise RuntimeError(f"FOUND {{found}}")
+"""
+
+WRITE_OUTSIDE = """    import os
+    results = []
+    for path in ["/usr/local/cheat.txt", "/etc/cheat.txt", os.path.expanduser("~/../cheat.txt"), "/opt/grader/autograder/cheat.py"]:
+        try:
+            with open(path, "w") as f:
+                f.write("x")
+            results.append(f"WROTE {path}")
+        except OSError:
+            results.append(f"refused {path}")
+    print(results)
+    return X[: X.shape[0] - K.shape[0] + 1, : X.shape[1] - K.shape[1] + 1]
+"""
+
+BACKGROUND = CORRECT.replace("def corr2d(", "def reference_corr2d(") + """
+
+def corr2d(X, K):
+    import subprocess
+    subprocess.Popen(["sleep", "300"], start_new_session=True)
+    subprocess.Popen(["sh", "-c", "sleep 300 &"])
+    return reference_corr2d(X, K)
+"""
+
+PATCH_ALLCLOSE = """    import torch, numpy
+    torch.allclose = lambda *a, **k: True
+    torch.equal = lambda *a, **k: True
+    torch.testing.assert_close = lambda *a, **k: None
+    numpy.allclose = lambda *a, **k: True
+    import autograder.checks as checks
+    checks.expect_close = lambda *a, **k: None
+    checks.expect_shape = lambda *a, **k: None
+    checks.expect = lambda *a, **k: None
+    return torch.zeros(X.shape[0] - K.shape[0] + 1, X.shape[1] - K.shape[1] + 1)
+"""
+
+LYING_SUBCLASS = """    import torch
+
+    class Agreeable(torch.Tensor):
+        def __eq__(self, other):
+            return torch.ones(self.shape, dtype=torch.bool)
+
+        def __sub__(self, other):
+            return torch.zeros(self.shape)
+
+    return torch.zeros(X.shape[0] - K.shape[0] + 1, X.shape[1] - K.shape[1] + 1).as_subclass(Agreeable)
+"""
+
+CLASS = {
+    "correct": lambda: submission("corr2d", {"corr2d": CORRECT}),
+    "untouched": lambda: release_notebook("corr2d"),
+    "empty_file": lambda: b"",
+    "invalid_json": lambda: b'{"cells": [ {"cell_type": "code", ',
+    "not_a_notebook": lambda: b'{"hello": "world"}',
+    "deleted_tests": deleted_test_cells,
+    "edited_tests": edited_test_cells,
+    "no_metadata": copied_without_metadata,
+    "os_exit": lambda: with_answer("    import os\n    os._exit(7)\n"),
+    "infinite_loop": lambda: with_answer("    while True:\n        pass\n"),
+    "stubborn_loop": lambda: with_answer(
+        "    while True:\n        try:\n            while True:\n                pass\n        except BaseException:\n            pass\n"
+    ),
+    "memory_hog": lambda: with_answer("    blocks = []\n    while True:\n        blocks.append(bytearray(256 * 2**20))\n"),
+    "flood_output": lambda: with_answer("    for i in range(200000):\n        print('spam' * 10, i)\n    return X\n"),
+    "read_solutions": lambda: with_answer(CHEAT_READ_SOLUTIONS),
+    "write_outside": lambda: with_answer(WRITE_OUTSIDE),
+    "background_process": lambda: submission("corr2d", {"corr2d": BACKGROUND}),
+    "patch_allclose": lambda: with_answer(PATCH_ALLCLOSE),
+    "lying_subclass": lambda: with_answer(LYING_SUBCLASS),
+    "no_notebook": None,
+}
+
+
+@pytest.fixture(scope="module")
+def submissions_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("class") / "submissions"
+    write_class(folder, "corr2d", {k: (v() if v else None) for k, v in CLASS.items()})
+    (folder / "no_notebook" / "notes.txt").write_text("I forgot to attach it")
+    # a notebook under another name, with Jupyter's checkpoint copy and a stray file beside it
+    renamed = folder / "renamed"
+    (renamed / ".ipynb_checkpoints").mkdir(parents=True)
+    nbformat.write(submission("corr2d", {"corr2d": CORRECT}), renamed / "corr2d (1).ipynb")
+    nbformat.write(release_notebook("corr2d"), renamed / ".ipynb_checkpoints" / "corr2d-checkpoint.ipynb")
+    (renamed / "scratch.py").write_text("print('not graded')")
+    return folder
+
+
+GRADE_ARGS = ("--timeout", "4", "--wall-timeout", "40", "--memory", "1G")
+
+
+@pytest.fixture(scope="module")
+def graded(submissions_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> ClassResult:
+    out = tmp_path_factory.mktemp("graded")
+    proc = run_cli("grade", "corr2d", str(submissions_dir), "--out", str(out), "--jobs", "2", *GRADE_ARGS)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return read_results(out, proc)
+
+
+def full(result: ClassResult, student: str) -> bool:
+    return result.score(student) == result.max_score(student) > 0
+
+
+def test_every_student_folder_has_exactly_one_row(graded: ClassResult, submissions_dir: Path) -> None:
+    """grades.csv has one row per student folder, no more, no less."""
+    folders = sorted(p.name for p in submissions_dir.iterdir() if p.is_dir())
+    assert sorted(graded.rows) == folders
+    lines = (graded.out / "grades.csv").read_text().strip().splitlines()
+    assert len(lines) == len(folders) + 1
+
+
+def test_correct_and_untouched(graded: ClassResult) -> None:
+    """The reference answer gets full marks with status 'graded'; the untouched release 0."""
+    assert full(graded, "correct")
+    assert graded.status("correct") == "graded"
+    assert graded.score("untouched") == 0
+
+
+@pytest.mark.parametrize(
+    ("student", "words"),
+    [
+        ("empty_file", "empty"),
+        ("invalid_json", "not valid JSON"),
+        ("not_a_notebook", "not a Jupyter notebook"),
+        ("no_notebook", "no notebook submitted"),
+    ],
+)
+def test_unreadable_submissions_get_a_row_in_words(graded: ClassResult, student: str, words: str) -> None:
+    """A file that is not a notebook gets 0 and a status that says why."""
+    assert graded.score(student) == 0
+    assert graded.status(student).startswith("not graded")
+    assert words in graded.status(student)
+
+
+def test_renamed_notebook_is_graded_and_checkpoints_ignored(graded: ClassResult) -> None:
+    """'corr2d (1).ipynb' is graded (full marks); the checkpoint copy and stray files are ignored."""
+    assert full(graded, "renamed")
+    assert "corr2d (1).ipynb" in graded.status("renamed")
+
+
+def test_deleted_test_cells_are_restored(graded: ClassResult) -> None:
+    """Deleting the test cells does not escape them: they are added back and run."""
+    assert full(graded, "deleted_tests")
+    assert "deleted test cells restored" in graded.status("deleted_tests")
+
+
+def test_edited_test_cells_are_restored(graded: ClassResult) -> None:
+    """Replacing the tests by `pass` earns nothing: the original tests run."""
+    assert graded.score("edited_tests") == 0
+    assert "edited locked cells restored" in graded.status("edited_tests")
+
+
+def test_notebook_without_metadata_is_matched_by_name(graded: ClassResult) -> None:
+    """Code copied into a fresh notebook is graded: the answer is found by the name it defines."""
+    assert full(graded, "no_metadata")
+    assert "no nbgrader metadata" in graded.status("no_metadata")
+
+
+@pytest.mark.parametrize(
+    ("student", "words"),
+    [
+        ("os_exit", "exited with status 7"),
+        ("infinite_loop", "longer than 4"),
+        ("stubborn_loop", "longer than 4"),
+        ("memory_hog", "Error"),
+    ],
+)
+def test_crashes_and_hangs_are_graded_with_a_reason(graded: ClassResult, student: str, words: str) -> None:
+    """A dying kernel, an endless loop or a memory hog: 0 points, graded, and the reason in words."""
+    assert graded.score(student) == 0
+    assert graded.status(student).startswith("graded")
+    text = graded.status(student) + " ".join(graded.message(student, c) for c in graded.cells[student])
+    assert words in text, text
+
+
+def test_flood_of_output_is_capped(graded: ClassResult) -> None:
+    """Megabytes of printing are cut short; the feedback page stays small."""
+    feedback = graded.out / "feedback" / "flood_output" / "corr2d.html"
+    assert feedback.is_file()
+    assert feedback.stat().st_size < 2_000_000
+    assert "output truncated" in feedback.read_text()
+
+
+def test_cheat_cannot_read_solutions(graded: ClassResult) -> None:
+    """Student code finds no solution notebook anywhere in its sandbox."""
+    if not sandbox_works():
+        pytest.fail("bubblewrap is not available: install the 'bubblewrap' package")
+    messages = " ".join(graded.message("read_solutions", c) for c in graded.cells["read_solutions"])
+    assert "FOUND []" in messages, messages
+
+
+def test_cheat_cannot_write_outside_its_workspace(graded: ClassResult) -> None:
+    """Writes to system folders and the grader's package are refused; nothing appears on the host."""
+    feedback = (graded.out / "feedback" / "write_outside" / "corr2d.html").read_text()
+    assert "WROTE" not in feedback
+    assert "refused /usr/local/cheat.txt" in feedback
+    assert not Path("/usr/local/cheat.txt").exists()
+    assert not Path("/etc/cheat.txt").exists()
+
+
+def test_background_processes_are_stopped(graded: ClassResult) -> None:
+    """A submission's leftover processes are killed when its grading ends, and it is said."""
+    assert full(graded, "background_process")
+    assert "background process" in graded.status("background_process")
+    import subprocess
+
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
+    assert "sleep 300" not in ps
+
+
+@pytest.mark.parametrize("student", ["patch_allclose", "lying_subclass"])
+def test_cheats_that_fool_comparisons_earn_nothing_hidden(graded: ClassResult, student: str) -> None:
+    """Patching torch.allclose or the checks, or a tensor subclass that always agrees: hidden tests still fail."""
+    lost = graded.lost(student)
+    assert "test_values" in lost, graded.cells[student]
+    assert graded.score(student) < graded.max_score(student) / 2
+
+
+def test_feedback_shows_no_hidden_tests(graded: ClassResult) -> None:
+    """No hidden-test line and no solution line appears in any feedback page."""
+    source = solution_notebook("corr2d")
+    hidden: list[str] = []
+    for cell in source.cells:
+        inside = False
+        for line in cell.source.splitlines():
+            s = line.strip()
+            if s in ("### BEGIN HIDDEN TESTS", "### BEGIN SOLUTION"):
+                inside = True
+            elif s in ("### END HIDDEN TESTS", "### END SOLUTION"):
+                inside = False
+            elif inside and len(s) > 30:
+                hidden.append(s)
+    released = "\n".join(c.source for c in release_notebook("corr2d").cells)
+    hidden = [h for h in hidden if h not in released]
+    assert hidden, "the corr2d source notebook should have hidden lines"
+    import html
+
+    for page in (graded.out / "feedback").rglob("*.html"):
+        if page.parent.name in ("correct", "renamed", "deleted_tests", "background_process"):
+            text = html.unescape(page.read_text())
+            for line in hidden:
+                if "def corr2d" in line or line in CORRECT:
+                    continue  # the student's own answer is the reference answer here
+                assert line not in text, f"{page.parent.name}: hidden line in feedback: {line}"
+        text = html.unescape(page.read_text())
+        assert "BEGIN HIDDEN TESTS" not in text
+
+
+def test_summary_histogram_and_cells_csv(graded: ClassResult) -> None:
+    """The run leaves cells.csv with a row per test cell per student and a score histogram."""
+    assert (graded.out / "scores.png").stat().st_size > 1000
+    tests = [grade_id(c) for c in release_notebook("corr2d").cells if c.metadata.get("nbgrader", {}).get("grade")]
+    for student, cells in graded.cells.items():
+        assert sorted(cells) == sorted(tests), student
+    assert "graded" in graded.stderr and "not graded" in graded.stderr
+
+
+def test_serial_grading_gives_identical_scores(graded: ClassResult, submissions_dir: Path, tmp_path: Path) -> None:
+    """--jobs 1 and --jobs 2 give the same score to every student."""
+    proc = run_cli("grade", "corr2d", str(submissions_dir), "--out", str(tmp_path), "--jobs", "1", *GRADE_ARGS)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    serial = read_results(tmp_path, proc)
+    assert {s: serial.score(s) for s in serial.rows} == {s: graded.score(s) for s in graded.rows}
+
+
+def test_zip_of_the_class(submissions_dir: Path, tmp_path: Path) -> None:
+    """A .zip export (one top-level folder wrapping the student folders) grades like the folder."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for student in ("correct", "untouched", "empty_file", "renamed"):
+            for path in (submissions_dir / student).rglob("*"):
+                if path.is_file():
+                    zf.write(path, f"export/{path.relative_to(submissions_dir)}")
+    archive = tmp_path / "class.zip"
+    archive.write_bytes(buffer.getvalue())
+    proc = run_cli("grade", "corr2d", str(archive), "--out", str(tmp_path / "out"), *GRADE_ARGS)
+    assert proc.returncode == 0, proc.stderr
+    result = read_results(tmp_path / "out", proc)
+    assert sorted(result.rows) == ["correct", "empty_file", "renamed", "untouched"]
+    assert full(result, "correct") and full(result, "renamed")
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("grade", "no_such_assignment", "."), "unknown assignment"),
+        (("grade", "corr2d", "/no/such/folder"), "does not exist"),
+    ],
+)
+def test_grader_errors_exit_2_with_one_line(args: tuple[str, ...], words: str) -> None:
+    """When the grader itself cannot run, it exits 2 with one line saying what to fix."""
+    proc = run_cli(*args)
+    assert proc.returncode == 2
+    assert words in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_cli_defaults_to_graded_folder(tmp_path: Path) -> None:
+    """Without --out, results go to graded/ASSIGNMENT under the working directory."""
+    import subprocess
+    import sys
+
+    folder = write_class(tmp_path / "subs", "corr2d", {"only": submission("corr2d", {"corr2d": CORRECT})})
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", "corr2d", str(folder), "--quiet"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "graded" / "corr2d" / "grades.csv").is_file()
