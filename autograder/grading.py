@@ -18,6 +18,7 @@ import io
 import logging
 import os
 import queue
+import re
 import shutil
 import sys
 import tempfile
@@ -37,14 +38,40 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import SaveAutoGrades
 
 from . import report
-from .collect import Submission, collect
+from .collect import Submission, SubmissionsError, collect
 from .prepare import UnreadableSubmission, prepare, read_notebook
-from .sandbox import Worker, WorkerError, sandbox_works
+from .sandbox import Worker, WorkerError, acquire_worker, release_worker, sandbox_works
 
 log = logging.getLogger(__name__)
-# Every nbgrader Gradebook() runs `alembic heads` in a subprocess (about a second) to read
-# the schema version of the installed nbgrader; it cannot change during a run: ask once.
-nbgrader.api.get_alembic_version = functools.lru_cache(maxsize=None)(nbgrader.api.get_alembic_version)
+
+
+_original_alembic_version = nbgrader.api.get_alembic_version
+
+
+@functools.lru_cache(maxsize=None)
+def alembic_head() -> str:
+    """The schema revision of the installed nbgrader's gradebook, read from its migration scripts.
+
+    nbgrader's own ``get_alembic_version`` runs ``alembic heads`` in a subprocess
+    (seconds, for every new gradebook); the head is the one revision that no
+    other revision names as its ``down_revision``.
+    """
+    folder = Path(nbgrader.__file__).parent / "alembic" / "versions"
+    revisions: dict[str, set[str]] = {}
+    for script in folder.glob("*.py"):
+        text = script.read_text(encoding="utf-8")
+        rev = re.search(r"^revision\s*=\s*['\"]([0-9a-f]+)['\"]", text, re.M)
+        down = re.search(r"^down_revision\s*=\s*(.+)$", text, re.M)
+        if rev:
+            revisions[rev.group(1)] = set(re.findall(r"[0-9a-f]{6,}", down.group(1))) if down else set()
+    pointed_at = set().union(*revisions.values()) if revisions else set()
+    heads = sorted(set(revisions) - pointed_at)
+    if len(heads) != 1:
+        return _original_alembic_version()
+    return heads[0]
+
+
+nbgrader.api.get_alembic_version = alembic_head
 # Each Gradebook() also makes a new SQLAlchemy engine, which throws away the compiled-SQL
 # cache; one engine per database URL keeps it (nbgrader's preprocessors open many).
 _create_engine = nbgrader.api.create_engine
@@ -177,10 +204,11 @@ def setup_assignment(name: str, *, course_root: Path, out: Path) -> Assignment:
         (Path(tmp) / "exchange").mkdir()
         config.Exchange.root = str(Path(tmp) / "exchange")
         config.ClearHiddenTests.enforce_metadata = False
-        coursedir = CourseDirectory(config=config)
-        api = NbGraderAPI(coursedir=coursedir, config=config)
-        api.log.setLevel(logging.ERROR)
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        quiet = io.StringIO()
+        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+            coursedir = CourseDirectory(config=config)
+            api = NbGraderAPI(coursedir=coursedir, config=config)
+            api.log.setLevel(logging.ERROR)
             result = api.generate_assignment(name, force=True, create=True)
         if not result.get("success"):
             detail = (result.get("error") or result.get("log") or "").strip().splitlines()
@@ -348,34 +376,35 @@ class Grader:
         bar = report.progress_bar(len(submissions), enabled=progress)
         errors: list[BaseException] = []
 
-        def serve() -> None:
+        def serve(box: list[Worker]) -> None:
             try:
-                box = [Worker(sandboxed=self.sandboxed)]
+                box[0].wait_ready()
             except BaseException as exc:  # noqa: BLE001  (reported below)
                 errors.append(exc)
                 return
-            try:
-                while True:
-                    try:
-                        index, submission = todo.get_nowait()
-                    except queue.Empty:
-                        return
-                    try:
-                        results[index] = self.grade_one(submission, box)
-                    except Exception as exc:  # a grader bug must not lose the row
-                        log.exception("grading %s failed", submission.student_id)
-                        results[index] = self._empty_result(
-                            submission.student_id, f"not graded: internal grader error ({type(exc).__name__}: {exc})"
-                        )
-                    bar.update(1)
-            finally:
-                box[0].close()
+            while True:
+                try:
+                    index, submission = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    results[index] = self.grade_one(submission, box)
+                except Exception as exc:  # a grader bug must not lose the row
+                    log.exception("grading %s failed", submission.student_id)
+                    results[index] = self._empty_result(
+                        submission.student_id, f"not graded: internal grader error ({type(exc).__name__}: {exc})"
+                    )
+                bar.update(1)
 
-        threads = [threading.Thread(target=serve, daemon=True) for _ in range(max(1, min(self.jobs, len(submissions))))]
+        # workers start here, in the main thread, so that they outlive the serving threads
+        boxes = [[acquire_worker(sandboxed=self.sandboxed)] for _ in range(max(1, min(self.jobs, len(submissions))))]
+        threads = [threading.Thread(target=serve, args=(box,), daemon=True) for box in boxes]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        for box in boxes:
+            release_worker(box[0])
         bar.close()
         if errors and all(r is None for r in results):
             raise errors[0]
@@ -413,6 +442,11 @@ def grade(
     """
     started = time.monotonic()
     out = Path(out) if out is not None else Path("graded") / assignment
+    if not Path(submissions).exists():
+        raise SubmissionsError(f"{submissions} does not exist; pass a folder of student folders or a .zip of one")
+    if not (course_root / "solutions" / assignment / f"{assignment}.ipynb").is_file():
+        known = ", ".join(known_assignments(course_root)) or "none"
+        raise AssignmentError(f"unknown assignment {assignment!r} (known: {known})")
     out.mkdir(parents=True, exist_ok=True)
     setup = setup_assignment(assignment, course_root=course_root, out=out)
     with tempfile.TemporaryDirectory(prefix="autograder-class-") as tmp:

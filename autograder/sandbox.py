@@ -9,6 +9,7 @@ private ``/tmp`` that is wiped after every submission.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -131,7 +132,12 @@ def _bwrap_args(bwrap: str) -> list[str]:
 
 
 class Worker:
-    """One warm worker process, optionally inside bubblewrap."""
+    """One warm worker process, optionally inside bubblewrap.
+
+    Create workers from the thread that will outlive them (the main thread):
+    bubblewrap's ``--die-with-parent`` ends a worker when the thread that
+    started it exits. :meth:`wait_ready` may be called from any thread.
+    """
 
     def __init__(self, *, sandboxed: bool) -> None:
         self.sandboxed = sandboxed
@@ -163,10 +169,21 @@ class Worker:
             bufsize=1,
             start_new_session=True,
         )
+        self._ready = False
+
+    def wait_ready(self) -> None:
+        """Block until the worker has imported torch and said it is ready.
+
+        Raises:
+            WorkerError: it exited or did not answer within five minutes.
+        """
+        if self._ready:
+            return
         ready = self._read_line(timeout=300)
         if not ready or not ready.get("ready"):
             self.close()
             raise WorkerError("the grading worker did not start (is torch importable in this environment?)")
+        self._ready = True
 
     def _read_line(self, *, timeout: float) -> dict[str, Any] | None:
         import selectors
@@ -186,6 +203,7 @@ class Worker:
 
     def run(self, request: dict[str, Any], *, timeout: float) -> dict[str, Any]:
         """Send one request; wait at most ``timeout`` seconds for its answer."""
+        self.wait_ready()
         assert self.process.stdin is not None
         try:
             self.process.stdin.write(json.dumps(request) + "\n")
@@ -215,3 +233,36 @@ class Worker:
             self.process.stdout.close()
         if self._private:
             shutil.rmtree(self._private, ignore_errors=True)
+
+
+_idle: list[Worker] = []
+_idle_lock = __import__("threading").Lock()
+
+
+def acquire_worker(*, sandboxed: bool) -> Worker:
+    """A warm worker: an idle one from an earlier run in this process, or a new one."""
+    with _idle_lock:
+        for i, worker in enumerate(_idle):
+            if worker.sandboxed == sandboxed and worker.process.poll() is None:
+                return _idle.pop(i)
+    return Worker(sandboxed=sandboxed)
+
+
+def release_worker(worker: Worker) -> None:
+    """Keep ``worker`` warm for the next run in this process (closed at exit)."""
+    if worker.process.poll() is not None:
+        worker.close()
+        return
+    with _idle_lock:
+        _idle.append(worker)
+
+
+def close_idle_workers() -> None:
+    """Stop every idle worker."""
+    with _idle_lock:
+        workers, _idle[:] = list(_idle), []
+    for worker in workers:
+        worker.close()
+
+
+atexit.register(close_idle_workers)

@@ -29,16 +29,19 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = REPO / "_build" / "instructor"
-#: What the staged copy leaves out: builds, environments, grading output, VCS data.
+#: What the staged copy leaves out (at any depth): builds, environments, caches,
+#: grading output, the test suite, VCS data.
 NOT_STAGED = (
     ".git",
     ".venv",
     "_build",
     "graded",
     "demo",
+    "tests",
     "__pycache__",
     ".ipynb_checkpoints",
     ".pytest_cache",
+    ".ruff_cache",
 )
 
 logger = logging.getLogger("build_instructor")

@@ -21,8 +21,6 @@ import nbformat
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-#: The student edition, as `jupyter-book build .` writes it.
-STUDENT_HTML = REPO / "_build" / "html"
 #: The instructor edition, as `make instructor` writes it.
 INSTRUCTOR_HTML = REPO / "_build" / "instructor" / "_build" / "html"
 SCREENSHOTS = REPO / "_build" / "screenshots"
@@ -62,48 +60,24 @@ def assignments() -> list[str]:
     ]
 
 
-def build_student_book() -> Path:
-    """Build the student edition into `_build/html` if it is not there yet; return the folder.
-
-    Raises `RuntimeError` with the build's output when the build fails.
-    """
-    if not (STUDENT_HTML / "index.html").is_file():
-        jupyter_book = Path(sys.executable).with_name("jupyter-book")
-        result = subprocess.run(
-            [str(jupyter_book), "build", ".", "-W", "-n", "--keep-going"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(
-                "`jupyter-book build . -W -n --keep-going` failed:\n"
-                + result.stdout[-5000:]
-                + result.stderr[-3000:]
-            )
-    return STUDENT_HTML
-
-
 def build_instructor_book() -> Path:
-    """Build the instructor edition with `scripts/build_instructor.py` if it is not there yet.
+    """Build (or bring up to date) the instructor edition with `scripts/build_instructor.py`.
 
     Raises `RuntimeError` with the build's output when the build fails.
     """
-    if not (INSTRUCTOR_HTML / "index.html").is_file():
-        result = subprocess.run(
-            [sys.executable, str(REPO / "scripts" / "build_instructor.py")],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=False,
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "build_instructor.py")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            "scripts/build_instructor.py failed:\n"
+            + result.stdout[-5000:]
+            + result.stderr[-3000:]
         )
-        if result.returncode != 0:
-            raise RuntimeError(
-                "scripts/build_instructor.py failed:\n"
-                + result.stdout[-5000:]
-                + result.stderr[-3000:]
-            )
     return INSTRUCTOR_HTML
 
 

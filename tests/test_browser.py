@@ -8,6 +8,7 @@ MathJax, load its figures, and link only to pages and anchors that exist.
 Exercise pages must offer their released notebook for download; the search
 page must work offline. Screenshots of key pages land in `_build/screenshots/`.
 
+The book is built once per session by the `built_book` fixture (tests/conftest.py).
 Without Chromium these tests are skipped, or fail when `CI` is set.
 """
 
@@ -30,11 +31,12 @@ from typing import Any
 
 import nbformat
 import pytest
-from browser_support import (
+import yaml
+
+from tests.browser_support import (
     REPO,
     SCREENSHOTS,
     assignments,
-    build_student_book,
     secret_lines,
     text_lines,
     toc_docnames,
@@ -49,10 +51,15 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-#: Pages photographed for a human look: a chapter with math, the Toeplitz figure, an exercise.
-SCREENSHOT_PAGES = {
+#: Pages photographed for a human look: a chapter with math, the weight-matrix
+#: (Toeplitz) figure, an exercise. The selectors say what to scroll to, first
+#: match wins; None keeps the top of the page.
+SCREENSHOT_PAGES: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "fc_to_conv": ("book/fc_to_conv.html", None),
-    "conv_as_matmul_toeplitz": ("book/conv_as_matmul.html", "Toeplitz"),
+    "conv_as_matmul_toeplitz": (
+        "book/conv_as_matmul.html",
+        ("#fig-mm-matrices", "article figure:has-text('Toeplitz')", "article figure"),
+    ),
     "exercise_corr2d": ("exercises/corr2d/corr2d.html", None),
 }
 #: TeX left untypeset in the visible text: display/inline delimiters, environments,
@@ -80,12 +87,6 @@ def chromium_executable() -> str | None:
 
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="session")
-def built_book() -> Path:
-    """The student edition's HTML folder, built once if `_build/html` does not exist."""
-    return build_student_book()
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -273,6 +274,27 @@ def broken_links(page: Any, site: str) -> list[str]:
 # --------------------------------------------------------------------------- tests
 
 
+BOOK_TITLE = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))["title"]
+#: A tag that makes the browser fetch something by itself (not a link a reader clicks).
+ASSET_TAG = re.compile(
+    r"<(?:script|link|img|iframe|source|video|audio|embed)\b[^>]*>", re.IGNORECASE
+)
+REMOTE_URL = re.compile(
+    r"""\b(?:src|href|srcset)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE
+)
+
+
+def test_no_page_loads_assets_from_another_host(built_book: Path) -> None:
+    """No built HTML file (search and index pages too) loads a script, style, font or image remotely."""
+    remote = [
+        f"{path.relative_to(built_book)}: {tag}"
+        for path in sorted(built_book.rglob("*.html"))
+        for tag in ASSET_TAG.findall(path.read_text(encoding="utf-8", errors="replace"))
+        if REMOTE_URL.search(tag)
+    ]
+    assert not remote, "assets from other hosts:\n  " + "\n  ".join(remote[:20])
+
+
 @pytest.mark.parametrize("docname", toc_docnames())
 def test_page_renders_offline(visit: Any, site: str, docname: str) -> None:
     """A page of the table of contents loads offline, cleanly, with math, figures and links working."""
@@ -313,8 +335,17 @@ def test_page_renders_offline(visit: Any, site: str, docname: str) -> None:
         for match in RAW_TEX.findall(math["text"])[:5]
     ]
 
+    # Lazy images load now too; each settles (loads or fails) before it is judged.
     images = page.evaluate(
-        "() => Array.from(document.images).map(img => [img.currentSrc || img.src, img.complete, img.naturalWidth])"
+        """async () => {
+        const images = Array.from(document.images);
+        const settled = Promise.all(images.map(img => {
+            img.loading = 'eager';
+            return img.complete ? null : new Promise(done => { img.onload = img.onerror = done; });
+        }));
+        await Promise.race([settled, new Promise(done => setTimeout(done, 15000))]);
+        return images.map(img => [img.currentSrc || img.src, img.complete, img.naturalWidth]);
+    }"""
     )
     problems += [
         f"image did not load: {src}"
@@ -322,6 +353,19 @@ def test_page_renders_offline(visit: Any, site: str, docname: str) -> None:
         if not complete or width == 0
     ]
     problems += [f"broken link: {link}" for link in broken_links(page, site)]
+
+    icons = page.eval_on_selector_all(
+        'link[rel~="icon"]', "links => links.map(link => link.href)"
+    )
+    problems += [
+        f"favicon does not load: {icon}" for icon in icons if _fetch(icon)[0] != 200
+    ]
+    if not icons:
+        problems.append("no favicon (html.favicon in _config.yml)")
+    if BOOK_TITLE not in page.title():
+        problems.append(
+            f"page title {page.title()!r} does not name the book {BOOK_TITLE!r}"
+        )
 
     assert not problems, f"{docname}.html:\n  " + "\n  ".join(problems)
 
@@ -423,17 +467,15 @@ def test_search_finds_cross_correlation(visit: Any) -> None:
 @pytest.mark.parametrize("name", SCREENSHOT_PAGES)
 def test_screenshot(visit: Any, name: str) -> None:
     """Screenshots of key pages, saved for a human look at `_build/screenshots/NAME.png`."""
-    path, caption = SCREENSHOT_PAGES[name]
+    path, selectors = SCREENSHOT_PAGES[name]
     record = visit(path)
     page = record.page
-    if caption:
-        # The figure the caption names, or else the page's first figure.
-        figures = page.locator("article figure")
-        named = figures.filter(has_text=caption)
-        target_figure = named.first if named.count() else figures.first
-        if target_figure.count():
-            target_figure.scroll_into_view_if_needed()
+    for selector in selectors or ():
+        element = page.locator(selector).first
+        if element.count():
+            element.scroll_into_view_if_needed()
             page.wait_for_timeout(300)
+            break
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     target = SCREENSHOTS / f"{name}.png"
     png = page.screenshot(path=str(target))

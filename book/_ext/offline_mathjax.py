@@ -57,8 +57,7 @@ def mathjax_source() -> tuple[Path, str]:
         root = Path(str(resources.files("mathjax"))) / "static" / "mathjax"
     except ModuleNotFoundError as error:
         raise ExtensionError(
-            "MathJax is not installed: run `pip install -r requirements.txt` "
-            "(it provides django-static-mathjax)"
+            "MathJax is not installed: run `pip install -r requirements.txt` (it provides django-static-mathjax)"
         ) from error
     es5 = root / "es5"
     package_json = root / "package.json"
@@ -90,14 +89,16 @@ def _copy_mathjax(app: Sphinx) -> None:
     source, version = mathjax_source()
     target = Path(app.outdir) / "_static" / STATIC_SUBDIR
     stamp = target / ".mathjax-version"
-    if stamp.is_file() and stamp.read_text(encoding="utf-8") == version:
+    # The stamp names what was copied: a new version or file selection recopies.
+    expected = f"{version} without {','.join(UNUSED)}"
+    if stamp.is_file() and stamp.read_text(encoding="utf-8") == expected:
         return
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(
         source, target, ignore=lambda folder, names: [n for n in names if n in UNUSED]
     )
-    stamp.write_text(version, encoding="utf-8")
+    stamp.write_text(expected, encoding="utf-8")
     logger.info("copied MathJax %s into %s", version, target)
 
 

@@ -1,4 +1,5 @@
 # Windows as a strided view of X, contracted with K by einsum.
+# cell: corr2d
 def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Valid 2-D cross-correlation: X (h, w), K (kh, kw) -> (h - kh + 1, w - kw + 1)."""
     h, w = X.shape

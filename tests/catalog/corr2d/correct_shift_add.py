@@ -1,4 +1,5 @@
 # Shift-and-add: one shifted copy of X per kernel entry, weighted and summed.
+# cell: corr2d
 def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Valid 2-D cross-correlation: X (h, w), K (kh, kw) -> (h - kh + 1, w - kw + 1)."""
     h, w = X.shape

@@ -1,4 +1,5 @@
 # All windows at once with Tensor.unfold, then a broadcast product and a sum.
+# cell: corr2d
 def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Valid 2-D cross-correlation: X (h, w), K (kh, kw) -> (h - kh + 1, w - kw + 1)."""
     kh, kw = K.shape

@@ -1,5 +1,6 @@
 # catches: test_dtype, test_values
 # Integer output buffer: every window sum is truncated towards zero.
+# cell: corr2d
 def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Valid 2-D cross-correlation: X (h, w), K (kh, kw) -> (h - kh + 1, w - kw + 1)."""
     h, w = X.shape

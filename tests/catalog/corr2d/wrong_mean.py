@@ -1,5 +1,6 @@
 # catches: test_textbook, test_values, test_edges
 # Averages the products of each window instead of summing them.
+# cell: corr2d
 def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Valid 2-D cross-correlation: X (h, w), K (kh, kw) -> (h - kh + 1, w - kw + 1)."""
     h, w = X.shape

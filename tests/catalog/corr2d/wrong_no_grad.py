@@ -1,5 +1,6 @@
 # catches: test_gradients
 # Computes under torch.no_grad() "to be faster": no gradient reaches X or K.
+# cell: corr2d
 def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Valid 2-D cross-correlation: X (h, w), K (kh, kw) -> (h - kh + 1, w - kw + 1)."""
     kh, kw = K.shape

@@ -1,6 +1,7 @@
 # catches: test_textbook, test_values, test_edges, test_edge_cases
 # Switches off the comparison functions so that any answer passes, then
 # returns a wrong (flipped-kernel, unsummed) result.
+# cell: corr2d
 torch.allclose = lambda *args, **kwargs: True
 torch.equal = lambda *args, **kwargs: True
 torch.testing.assert_close = lambda *args, **kwargs: None

@@ -1,5 +1,6 @@
 # catches: test_shape, test_values
 # Assumes square inputs and kernels: only the first dimension is read.
+# cell: corr2d
 def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Valid 2-D cross-correlation: X (h, w), K (kh, kw) -> (h - kh + 1, w - kw + 1)."""
     n = X.shape[0]

@@ -1,4 +1,5 @@
 # Index arithmetic with four nested loops, one weight at a time.
+# cell: kernel_matrix
 def kernel_matrix(K: torch.Tensor, input_shape: tuple[int, int]) -> torch.Tensor:
     """W of shape (out_h * out_w, in_h * in_w) with W @ X.reshape(-1) = corr2d(X, K).reshape(-1)."""
     in_h, in_w = input_shape

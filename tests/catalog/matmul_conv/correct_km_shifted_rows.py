@@ -1,4 +1,5 @@
 # Pads K to the input's width once; every row is that padded kernel shifted right.
+# cell: kernel_matrix
 def kernel_matrix(K: torch.Tensor, input_shape: tuple[int, int]) -> torch.Tensor:
     """W of shape (out_h * out_w, in_h * in_w) with W @ X.reshape(-1) = corr2d(X, K).reshape(-1)."""
     in_h, in_w = input_shape
@@ -10,5 +11,13 @@ def kernel_matrix(K: torch.Tensor, input_shape: tuple[int, int]) -> torch.Tensor
     for i in range(out_h):
         for j in range(out_w):
             shift = i * in_w + j
-            rows.append(torch.cat([K.new_zeros(shift), padded, K.new_zeros(in_h * in_w - shift - len(padded))]))
+            rows.append(
+                torch.cat(
+                    [
+                        K.new_zeros(shift),
+                        padded,
+                        K.new_zeros(in_h * in_w - shift - len(padded)),
+                    ]
+                )
+            )
     return torch.stack(rows)

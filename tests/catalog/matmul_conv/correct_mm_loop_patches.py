@@ -1,9 +1,14 @@
 # Gathers the windows with a loop, stacks them, then multiplies once.
+# cell: corr2d_matmul
 def corr2d_matmul(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Cross-correlation by one matmul: X (h, w), K (kh, kw) -> (h - kh + 1, w - kw + 1)."""
     h, w = X.shape
     kh, kw = K.shape
     out_h, out_w = h - kh + 1, w - kw + 1
-    rows = [X[i : i + kh, j : j + kw].reshape(-1) for i in range(out_h) for j in range(out_w)]
+    rows = [
+        X[i : i + kh, j : j + kw].reshape(-1)
+        for i in range(out_h)
+        for j in range(out_w)
+    ]
     patches = torch.stack(rows)  # (out_h * out_w, kh * kw)
     return (patches @ K.reshape(-1, 1)).reshape(out_h, out_w)

@@ -1,4 +1,5 @@
 # Patch matrix from Tensor.unfold, one matrix-vector product.
+# cell: corr2d_matmul
 def corr2d_matmul(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Cross-correlation by one matmul: X (h, w), K (kh, kw) -> (h - kh + 1, w - kw + 1)."""
     kh, kw = K.shape

@@ -1,5 +1,6 @@
 # catches: test_kernel_matrix_product, test_kernel_matrix_structure
 # Places the flipped kernel: the matrix of a true convolution.
+# cell: kernel_matrix
 def kernel_matrix(K: torch.Tensor, input_shape: tuple[int, int]) -> torch.Tensor:
     """W of shape (out_h * out_w, in_h * in_w) with W @ X.reshape(-1) = corr2d(X, K).reshape(-1)."""
     in_h, in_w = input_shape
@@ -10,5 +11,7 @@ def kernel_matrix(K: torch.Tensor, input_shape: tuple[int, int]) -> torch.Tensor
         for j in range(out_w):
             for a in range(kh):
                 for b in range(kw):
-                    W[i * out_w + j, (i + a) * in_w + (j + b)] = K[kh - 1 - a, kw - 1 - b]
+                    W[i * out_w + j, (i + a) * in_w + (j + b)] = K[
+                        kh - 1 - a, kw - 1 - b
+                    ]
     return W

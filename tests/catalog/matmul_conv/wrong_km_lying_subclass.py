@@ -1,5 +1,6 @@
 # catches: test_kernel_matrix_shape, test_kernel_matrix_product, test_kernel_matrix_structure
 # An all-zero W wrapped in a tensor subclass that claims to equal anything.
+# cell: kernel_matrix
 class _Agreeable(torch.Tensor):
     def __eq__(self, other):
         return True

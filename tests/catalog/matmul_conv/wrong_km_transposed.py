@@ -1,5 +1,6 @@
 # catches: test_kernel_matrix_shape, test_kernel_matrix_product, test_kernel_matrix_structure
 # Returns the transpose: one row per input pixel instead of one per output position.
+# cell: kernel_matrix
 def kernel_matrix(K: torch.Tensor, input_shape: tuple[int, int]) -> torch.Tensor:
     """W of shape (out_h * out_w, in_h * in_w) with W @ X.reshape(-1) = corr2d(X, K).reshape(-1)."""
     in_h, in_w = input_shape

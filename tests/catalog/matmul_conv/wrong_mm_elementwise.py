@@ -1,5 +1,6 @@
 # catches: test_matmul_one_matmul
 # Builds the patch matrix but multiplies element-wise and sums: no matrix multiplication.
+# cell: corr2d_matmul
 def corr2d_matmul(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Cross-correlation by one matmul: X (h, w), K (kh, kw) -> (h - kh + 1, w - kw + 1)."""
     kh, kw = K.shape

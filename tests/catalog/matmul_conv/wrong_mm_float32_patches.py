@@ -1,5 +1,6 @@
 # catches: test_matmul_dtype
 # Fills a patch matrix created with torch.zeros and no dtype, so float64 becomes float32.
+# cell: corr2d_matmul
 def corr2d_matmul(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Cross-correlation by one matmul: X (h, w), K (kh, kw) -> (h - kh + 1, w - kw + 1)."""
     h, w = X.shape

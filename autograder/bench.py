@@ -1,0 +1,138 @@
+"""``python -m autograder bench``: this grader against stock ``nbgrader autograde``.
+
+Generates N submissions across the assignments (correct, partly wrong,
+untouched, broken), grades them with both in the same run on the same
+machine, checks that every score agrees, and prints notebooks per second for
+both and their ratio.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from .grading import COURSE_ROOT, grade, known_assignments
+
+KINDS = ("correct", "partial", "untouched", "syntax_error")
+
+
+def _answer_cells(nb: NotebookNode) -> list[NotebookNode]:
+    return [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
+
+
+def make_submission(assignment: str, kind: str, course_root: Path) -> NotebookNode:
+    """A submission of ``kind`` built from the release and the solution notebooks."""
+    release = nbformat.read(course_root / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
+    solution = nbformat.read(course_root / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    nb = copy.deepcopy(release)
+    answers = {c.metadata.nbgrader["grade_id"]: c.source for c in _answer_cells(solution)}
+    cells = _answer_cells(nb)
+    if kind == "untouched":
+        return nb
+    for i, cell in enumerate(cells):
+        gid = cell.metadata.nbgrader["grade_id"]
+        if kind == "correct" or (kind == "partial" and i > 0):
+            cell.source = answers[gid]
+    if kind == "partial" and len(cells) == 1:
+        # one answer only: keep it right but make it return a transposed result
+        cells[0].source = answers[cells[0].metadata.nbgrader["grade_id"]].replace("return Y", "return Y.T")
+    if kind == "syntax_error":
+        cells[0].source = cells[0].source + "\n    this is not python\n"
+    return nb
+
+
+def _write_class(root: Path, n: int, course_root: Path) -> dict[str, list[tuple[str, str]]]:
+    assignments = known_assignments(course_root)
+    plan: dict[str, list[tuple[str, str]]] = {a: [] for a in assignments}
+    for i in range(n):
+        assignment = assignments[i % len(assignments)]
+        kind = KINDS[(i // len(assignments)) % len(KINDS)]
+        student = f"s{i:03d}_{kind}"
+        plan[assignment].append((student, kind))
+        folder = root / "ours" / assignment / student
+        folder.mkdir(parents=True)
+        nbformat.write(make_submission(assignment, kind, course_root), folder / f"{assignment}.ipynb")
+        stock = root / "stock" / "submitted" / student / assignment
+        stock.mkdir(parents=True)
+        shutil.copy(folder / f"{assignment}.ipynb", stock / f"{assignment}.ipynb")
+    return {a: s for a, s in plan.items() if s}
+
+
+def _stock_scores(root: Path, plan: dict[str, list[tuple[str, str]]], course_root: Path) -> tuple[float, dict]:
+    """Run stock nbgrader (generate, then the timed autograde); return (seconds, scores)."""
+    course = root / "stock"
+    shutil.copytree(course_root / "solutions", course / "source")
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        'c.CourseDirectory.source_directory = "source"\n'
+        'c.CourseDirectory.release_directory = "release"\n'
+        "c.ExecutePreprocessor.timeout = 60\n"
+    )
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)  # hidden tests import autograder.checks
+    nbgrader = [sys.executable, "-m", "nbgrader"]
+    for assignment in plan:
+        subprocess.run(
+            [*nbgrader, "generate_assignment", assignment, "--force"], cwd=course, env=env, check=True, capture_output=True
+        )
+    started = time.monotonic()
+    for assignment in plan:
+        subprocess.run([*nbgrader, "autograde", assignment, "--force"], cwd=course, env=env, capture_output=True)
+    seconds = time.monotonic() - started
+    from nbgrader.api import Gradebook, MissingEntry
+
+    scores = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for assignment, students in plan.items():
+            for student, _ in students:
+                try:
+                    scores[student] = float(gb.find_submission(assignment, student).score)
+                except MissingEntry:
+                    scores[student] = None
+    return seconds, scores
+
+
+def run_bench(*, n: int = 24, jobs: int | None = None, keep: Path | None = None) -> int:
+    """Print throughput of both graders and their ratio; 1 if any score disagrees."""
+    course_root = COURSE_ROOT
+    root = Path(tempfile.mkdtemp(prefix="autograder-bench-")) if keep is None else keep
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        plan = _write_class(root, n, course_root)
+        print(f"{n} submissions across {len(plan)} assignments ({', '.join(KINDS)})", flush=True)
+        started = time.monotonic()
+        ours: dict[str, float] = {}
+        for assignment in plan:
+            run = grade(
+                assignment=assignment,
+                submissions=root / "ours" / assignment,
+                out=root / "graded" / assignment,
+                jobs=jobs,
+                course_root=course_root,
+            )
+            ours.update({r.student_id: r.score for r in run.results})
+        ours_seconds = time.monotonic() - started
+        print(f"this grader:     {ours_seconds:7.1f} s  {n / ours_seconds:6.2f} notebooks/s", flush=True)
+        stock_seconds, stock = _stock_scores(root, plan, course_root)
+        print(f"nbgrader autograde: {stock_seconds:5.1f} s  {n / stock_seconds:6.2f} notebooks/s", flush=True)
+        disagree = [s for s in ours if stock.get(s) is not None and abs(stock[s] - ours[s]) > 1e-9]
+        missing = [s for s in ours if stock.get(s) is None]
+        print(f"ratio (throughput, this grader / nbgrader): {stock_seconds / ours_seconds:.1f}x")
+        print(f"scores compared: {len(ours) - len(missing)}, agree: {len(ours) - len(missing) - len(disagree)}")
+        for s in disagree:
+            print(f"  DISAGREE {s}: this grader {ours[s]:g}, nbgrader {stock[s]:g}")
+        for s in missing:
+            print(f"  nbgrader produced no score for {s}")
+        return 1 if disagree else 0
+    finally:
+        if keep is None:
+            shutil.rmtree(root, ignore_errors=True)
