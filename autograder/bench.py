@@ -82,7 +82,11 @@ def _stock_scores(root: Path, plan: dict[str, list[tuple[str, str]]], course_roo
     nbgrader = [sys.executable, "-m", "nbgrader"]
     for assignment in plan:
         subprocess.run(
-            [*nbgrader, "generate_assignment", assignment, "--force"], cwd=course, env=env, check=True, capture_output=True
+            [*nbgrader, "generate_assignment", assignment, "--force"],
+            cwd=course,
+            env=env,
+            check=True,
+            capture_output=True,
         )
     started = time.monotonic()
     for assignment in plan:

@@ -18,9 +18,9 @@ says what was expected and what came back, in words a student can act on.
 from __future__ import annotations
 
 import builtins
+import math
 import sys
 import types
-import math
 from collections.abc import Sequence
 
 import torch

@@ -111,6 +111,8 @@ def run_cells(
         raise CellTimeout(f"the cell ran longer than {cell_timeout:g} s")
 
     signal.signal(signal.SIGALRM, on_alarm)
+    # plt.show() under the Agg backend warns; a kernel's inline backend would not
+    warnings.filterwarnings("ignore", message=".*non-interactive.*")
     count = 0
     for index, cell in enumerate(cells):
         emit({"start": index})
@@ -139,12 +141,10 @@ def run_cells(
                 last = ast.Expression(tree.body.pop().value)
             signal.setitimer(signal.ITIMER_REAL, cell_timeout)
             try:
-                with warnings.catch_warnings():
-                    warnings.filterwarnings("ignore", message=".*non-interactive.*")
-                    exec(compile(tree, filename, "exec"), namespace)
-                    if last is not None:
-                        result = eval(compile(last, filename, "eval"), namespace)
-                        has_result = result is not None
+                exec(compile(tree, filename, "exec"), namespace)
+                if last is not None:
+                    result = eval(compile(last, filename, "eval"), namespace)
+                    has_result = result is not None
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
         except BaseException as exc:  # noqa: BLE001  (student code may raise anything)

@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import nbgrader.api
 import sqlalchemy
 from nbformat import NotebookNode
 from nbgrader import utils
-import nbgrader.api
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import SaveAutoGrades
 
@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 _original_alembic_version = nbgrader.api.get_alembic_version
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def alembic_head() -> str:
     """The schema revision of the installed nbgrader's gradebook, read from its migration scripts.
 
@@ -77,7 +77,7 @@ nbgrader.api.get_alembic_version = alembic_head
 _create_engine = nbgrader.api.create_engine
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _shared_engine(url: str, echo: bool = False, future: bool = True) -> Any:
     return _create_engine(url, echo=echo, future=future)
 
@@ -456,7 +456,9 @@ def grade(
             sandboxed = sandbox_works()
             if not sandboxed:
                 if sandbox == "require":
-                    raise RuntimeError("bubblewrap is required but does not work here (install the 'bubblewrap' package)")
+                    raise RuntimeError(
+                        "bubblewrap is required but does not work here (install the 'bubblewrap' package)"
+                    )
                 log.warning(
                     "WARNING: bubblewrap is not available: student code runs WITHOUT a sandbox "
                     "(it can read files and use the network). Install the 'bubblewrap' package."

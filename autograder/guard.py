@@ -61,7 +61,7 @@ class ModuleGuard:
         for dotted in GUARDED_CLASSES:
             cls = _resolve(dotted)
             self._classes.append((cls, dict(vars(cls))))
-        for name, (module, namespace) in self._modules.items():
+        for name, (_module, namespace) in self._modules.items():
             if not name.startswith("autograder"):
                 continue
             for value in namespace.values():

@@ -77,11 +77,7 @@ def _defined_names(source: str) -> set[str]:
         tree = ast.parse(source)
     except SyntaxError:
         return set()
-    return {
-        node.name
-        for node in tree.body
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-    }
+    return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
 
 
 def _has_nbgrader_cells(nb: NotebookNode) -> bool:
@@ -141,7 +137,9 @@ def prepare(
     }
     deleted_tests = [gid for gid, c in source_cells.items() if utils.is_grade(c) and gid not in submitted]
     deleted_answers = [
-        gid for gid, c in source_cells.items() if utils.is_solution(c) and not utils.is_grade(c) and gid not in submitted
+        gid
+        for gid, c in source_cells.items()
+        if utils.is_solution(c) and not utils.is_grade(c) and gid not in submitted
     ]
     edited = []
     for gid, cell in submitted.items():

@@ -19,8 +19,17 @@ def _as_array(M: torch.Tensor | np.ndarray) -> np.ndarray:
     return np.asarray(M)
 
 
-def show_matrix(ax, M, title: str = "", *, annotate: bool | None = None, vmax: float | None = None,
-                xlabel: str = "column", ylabel: str = "row", colorbar: bool = False):
+def show_matrix(
+    ax,
+    M,
+    title: str = "",
+    *,
+    annotate: bool | None = None,
+    vmax: float | None = None,
+    xlabel: str = "column",
+    ylabel: str = "row",
+    colorbar: bool = False,
+):
     """Draw a 2-D tensor as an image, centred at 0, optionally writing each value."""
     A = _as_array(M)
     if A.ndim == 1:
@@ -31,8 +40,9 @@ def show_matrix(ax, M, title: str = "", *, annotate: bool | None = None, vmax: f
         annotate = A.size <= 64
     if annotate:
         for (i, j), v in np.ndenumerate(A):
-            ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=8,
-                    color="white" if abs(v) > 0.6 * limit else "black")
+            ax.text(
+                j, i, f"{v:g}", ha="center", va="center", fontsize=8, color="white" if abs(v) > 0.6 * limit else "black"
+            )
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

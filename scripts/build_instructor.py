@@ -72,9 +72,7 @@ def stage(*, repo: Path, staged: Path) -> None:
     """
     if staged.exists():
         shutil.rmtree(staged)
-    shutil.copytree(
-        repo, staged, ignore=shutil.ignore_patterns(*NOT_STAGED), symlinks=True
-    )
+    shutil.copytree(repo, staged, ignore=shutil.ignore_patterns(*NOT_STAGED), symlinks=True)
     for assignment in released_notebooks(repo / "_toc.yml"):
         source = repo / "solutions" / assignment / f"{assignment}.ipynb"
         if not source.is_file():

@@ -42,9 +42,7 @@ def toc_docnames(toc_file: Path = REPO / "_toc.yml") -> list[str]:
     def walk(entries: list[dict]) -> None:
         for entry in entries:
             if "file" in entry:
-                names.append(
-                    str(entry["file"]).removesuffix(".md").removesuffix(".ipynb")
-                )
+                names.append(str(entry["file"]).removesuffix(".md").removesuffix(".ipynb"))
             for key in ("sections", "chapters", "parts"):
                 walk(entry.get(key, []))
 
@@ -55,9 +53,7 @@ def toc_docnames(toc_file: Path = REPO / "_toc.yml") -> list[str]:
 
 def assignments() -> list[str]:
     """Return the assignments whose released notebooks the table of contents lists."""
-    return [
-        name.split("/")[1] for name in toc_docnames() if name.startswith("exercises/")
-    ]
+    return [name.split("/")[1] for name in toc_docnames() if name.startswith("exercises/")]
 
 
 def build_instructor_book() -> Path:
@@ -73,11 +69,7 @@ def build_instructor_book() -> Path:
         check=False,
     )
     if result.returncode != 0:
-        raise RuntimeError(
-            "scripts/build_instructor.py failed:\n"
-            + result.stdout[-5000:]
-            + result.stderr[-3000:]
-        )
+        raise RuntimeError("scripts/build_instructor.py failed:\n" + result.stdout[-5000:] + result.stderr[-3000:])
     return INSTRUCTOR_HTML
 
 
@@ -94,17 +86,13 @@ def _regions(notebook_path: Path) -> tuple[dict[str, set[str]], set[str]]:
     for cell in notebook.cells:
         lines = cell.source.splitlines()
         is_solution_cell = cell.metadata.get("nbgrader", {}).get("solution", False)
-        if is_solution_cell and not any(
-            SECRET_REGIONS["solution"][0] in line for line in lines
-        ):
+        if is_solution_cell and not any(SECRET_REGIONS["solution"][0] in line for line in lines):
             # nbgrader replaces a solution cell without delimiters whole.
             inside["solution"].update(normalize(line) for line in lines)
             continue
         region = None
         for line in lines:
-            starts = [
-                kind for kind, (begin, _) in SECRET_REGIONS.items() if begin in line
-            ]
+            starts = [kind for kind, (begin, _) in SECRET_REGIONS.items() if begin in line]
             if region is None and starts:
                 region = starts[0]
             elif region is not None and SECRET_REGIONS[region][1] in line:
@@ -127,9 +115,7 @@ def public_lines(repo: Path = REPO) -> set[str]:
     return public
 
 
-def secret_lines(
-    source_notebook: Path, public: set[str] | None = None
-) -> dict[str, set[str]]:
+def secret_lines(source_notebook: Path, public: set[str] | None = None) -> dict[str, set[str]]:
     """Return the non-trivial lines of a source notebook's solutions and hidden tests.
 
     A line counts when it lies between nbgrader's delimiters (or anywhere in a
@@ -142,11 +128,7 @@ def secret_lines(
     inside, _ = _regions(source_notebook)
     public = public_lines() if public is None else public
     return {
-        kind: {
-            line
-            for line in lines
-            if len(line) >= MIN_SECRET_LINE and line not in public
-        }
+        kind: {line for line in lines if len(line) >= MIN_SECRET_LINE and line not in public}
         for kind, lines in inside.items()
     }
 
@@ -209,9 +191,7 @@ def _tree_lines(tree: Path) -> dict[str, frozenset[str]]:
         text = searchable_text(path) if path.is_file() else None
         if text is not None:
             # Escaped newlines (in JavaScript string literals) separate lines too.
-            lines[path.relative_to(tree).as_posix()] = frozenset(
-                text_lines(text.replace("\\n", "\n"))
-            )
+            lines[path.relative_to(tree).as_posix()] = frozenset(text_lines(text.replace("\\n", "\n")))
     return lines
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -90,9 +91,7 @@ class ClassResult:
 
     def lost(self, student: str) -> list[str]:
         """Graded cells in which ``student`` lost points."""
-        return [
-            gid for gid, row in self.cells[student].items() if float(row["points"]) < float(row["max_points"])
-        ]
+        return [gid for gid, row in self.cells[student].items() if float(row["points"]) < float(row["max_points"])]
 
 
 def write_class(folder: Path, assignment: str, notebooks: dict[str, NotebookNode | bytes | str | None]) -> Path:
@@ -151,3 +150,59 @@ def grade_class(
     proc = run_cli("grade", assignment, str(submissions), "--out", str(out), *extra_args)
     assert proc.returncode == 0, f"grader exited {proc.returncode}: {proc.stderr[-2000:]}"
     return read_results(out, proc)
+
+
+# --- Catalogs of student answers: tests/catalog/<assignment>/{correct,wrong}_*.py ---------------
+
+CATALOG = ROOT / "tests" / "catalog"
+
+
+def catalog_entries(assignment: str) -> tuple[list[str], list[str]]:
+    """The names of the ``correct_*`` and of the ``wrong_*`` entries of the catalog of ``assignment``."""
+    folder = CATALOG / assignment
+    return sorted(p.stem for p in folder.glob("correct_*.py")), sorted(p.stem for p in folder.glob("wrong_*.py"))
+
+
+def parse_entry(assignment: str, name: str) -> tuple[list[str], dict[str, str]]:
+    """The cells a catalog entry must lose points in, and its answer cells by grade_id.
+
+    A line ``# cell: <grade_id>`` starts the source of the answer cell with that
+    grade_id (the whole cell, ``def``/``class`` line included); a line
+    ``# catches: test_a[, test_b]`` before the first cell names the graded cells
+    that must lose points.
+    """
+    catches: list[str] = []
+    cells: dict[str, list[str]] = {}
+    current = None
+    for line in (CATALOG / assignment / f"{name}.py").read_text().splitlines():
+        marker = re.fullmatch(r"# cell: (\w+)\s*", line)
+        if marker:
+            current = marker.group(1)
+            cells[current] = []
+        elif current is not None:
+            cells[current].append(line)
+        elif line.startswith("# catches:"):
+            catches = [cell.strip() for cell in line.removeprefix("# catches:").split(",") if cell.strip()]
+    return catches, {gid: "\n".join(lines).strip("\n") + "\n" for gid, lines in cells.items()}
+
+
+def graded_cells(assignment: str) -> list[str]:
+    """The grade_ids of the graded (test) cells of ``assignment``."""
+    return [
+        cell.metadata["nbgrader"]["grade_id"]
+        for cell in solution_notebook(assignment).cells
+        if cell.metadata.get("nbgrader", {}).get("grade")
+    ]
+
+
+def grade_catalog(tmp_path: Path, assignment: str) -> ClassResult:
+    """Grade the solution (student ``solution``) and every catalog entry in one call of the grading CLI.
+
+    Answer cells that an entry does not mention keep the solution's code.
+    """
+    solution = solution_answers(assignment)
+    notebooks: dict[str, NotebookNode | bytes | str | None] = {"solution": submission(assignment, solution)}
+    correct, wrong = catalog_entries(assignment)
+    for name in correct + wrong:
+        notebooks[name] = submission(assignment, {**solution, **parse_entry(assignment, name)[1]})
+    return grade_class(tmp_path, assignment, notebooks)

@@ -118,9 +118,7 @@ def browser() -> Iterator[Any]:
     except ImportError:
         _missing_browser("the Python package playwright is not installed")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=executable, args=CHROMIUM_ARGS
-        )
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
@@ -136,10 +134,7 @@ class Visit:
 
     def problems(self) -> list[str]:
         return (
-            [
-                f"request to another host (blocked): {url}"
-                for url in self.external_requests
-            ]
+            [f"request to another host (blocked): {url}" for url in self.external_requests]
             + [f"console error: {text}" for text in self.console_errors]
             + [f"failed request: {text}" for text in self.failed_requests]
         )
@@ -151,9 +146,7 @@ def visit(browser: Any, site: str) -> Iterator[Any]:
     contexts = []
 
     def open_page(path: str) -> Visit:
-        context = browser.new_context(
-            viewport={"width": 1280, "height": 900}, accept_downloads=True
-        )
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
         contexts.append(context)
         page = context.new_page()
         record = Visit(page)
@@ -169,37 +162,25 @@ def visit(browser: Any, site: str) -> Iterator[Any]:
         context.route("**/*", route)
         page.on(
             "console",
-            lambda message: (
-                message.type == "error" and record.console_errors.append(message.text)
-            ),
+            lambda message: message.type == "error" and record.console_errors.append(message.text),
         )
-        page.on(
-            "pageerror", lambda error: record.console_errors.append(f"uncaught {error}")
-        )
+        page.on("pageerror", lambda error: record.console_errors.append(f"uncaught {error}"))
         page.on(
             "requestfailed",
             lambda request: (
-                request.url.startswith(site)
-                and record.failed_requests.append(f"{request.url} ({request.failure})")
+                request.url.startswith(site) and record.failed_requests.append(f"{request.url} ({request.failure})")
             ),
         )
         page.on(
             "response",
             lambda response: (
-                response.status >= 400
-                and record.failed_requests.append(
-                    f"{response.url} (HTTP {response.status})"
-                )
+                response.status >= 400 and record.failed_requests.append(f"{response.url} (HTTP {response.status})")
             ),
         )
         response = page.goto(site + path, wait_until="load")
-        assert response is not None and response.status == 200, (
-            f"{path}: HTTP {response and response.status}"
-        )
+        assert response is not None and response.status == 200, f"{path}: HTTP {response and response.status}"
         # MathJax 3 resolves this promise once the initial typesetting is done.
-        page.evaluate(
-            "() => window.MathJax && window.MathJax.startup && window.MathJax.startup.promise"
-        )
+        page.evaluate("() => window.MathJax && window.MathJax.startup && window.MathJax.startup.promise")
         page.wait_for_load_state("networkidle")
         return record
 
@@ -243,15 +224,9 @@ def _fetch(url: str) -> tuple[int, frozenset[str]]:
 
 def broken_links(page: Any, site: str) -> list[str]:
     """Same-site links of the open page that do not answer 200 or whose anchor does not exist."""
-    hrefs = page.eval_on_selector_all(
-        "a[href]", "links => links.map(link => link.href)"
-    )
+    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(link => link.href)")
     here = page.url.split("#")[0]
-    dom_ids = set(
-        page.eval_on_selector_all(
-            "[id]", "elements => elements.map(element => element.id)"
-        )
-    )
+    dom_ids = set(page.eval_on_selector_all("[id]", "elements => elements.map(element => element.id)"))
     broken = []
     for href in sorted(set(hrefs)):
         if not href.startswith(site):
@@ -262,11 +237,7 @@ def broken_links(page: Any, site: str) -> list[str]:
             broken.append(f"{href} (HTTP {status})")
             continue
         fragment = urllib.parse.unquote(fragment)
-        if (
-            fragment
-            and fragment not in ids
-            and not (target == here and fragment in dom_ids)
-        ):
+        if fragment and fragment not in ids and not (target == here and fragment in dom_ids):
             broken.append(f"{href} (no element with id {fragment!r})")
     return broken
 
@@ -276,12 +247,8 @@ def broken_links(page: Any, site: str) -> list[str]:
 
 BOOK_TITLE = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))["title"]
 #: A tag that makes the browser fetch something by itself (not a link a reader clicks).
-ASSET_TAG = re.compile(
-    r"<(?:script|link|img|iframe|source|video|audio|embed)\b[^>]*>", re.IGNORECASE
-)
-REMOTE_URL = re.compile(
-    r"""\b(?:src|href|srcset)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE
-)
+ASSET_TAG = re.compile(r"<(?:script|link|img|iframe|source|video|audio|embed)\b[^>]*>", re.IGNORECASE)
+REMOTE_URL = re.compile(r"""\b(?:src|href|srcset)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
 
 
 def test_no_page_loads_assets_from_another_host(built_book: Path) -> None:
@@ -326,14 +293,9 @@ def test_page_renders_offline(visit: Any, site: str, docname: str) -> None:
     }"""
     )
     if math["typeset"] < math["sources"]:
-        problems.append(
-            f"MathJax typeset {math['typeset']} of {math['sources']} math elements"
-        )
+        problems.append(f"MathJax typeset {math['typeset']} of {math['sources']} math elements")
     problems += [f"TeX error: {error}" for error in math["errors"]]
-    problems += [
-        f"raw TeX in the visible text: ...{match}..."
-        for match in RAW_TEX.findall(math["text"])[:5]
-    ]
+    problems += [f"raw TeX in the visible text: ...{match}..." for match in RAW_TEX.findall(math["text"])[:5]]
 
     # Lazy images load now too; each settles (loads or fails) before it is judged.
     images = page.evaluate(
@@ -347,63 +309,37 @@ def test_page_renders_offline(visit: Any, site: str, docname: str) -> None:
         return images.map(img => [img.currentSrc || img.src, img.complete, img.naturalWidth]);
     }"""
     )
-    problems += [
-        f"image did not load: {src}"
-        for src, complete, width in images
-        if not complete or width == 0
-    ]
+    problems += [f"image did not load: {src}" for src, complete, width in images if not complete or width == 0]
     problems += [f"broken link: {link}" for link in broken_links(page, site)]
 
-    icons = page.eval_on_selector_all(
-        'link[rel~="icon"]', "links => links.map(link => link.href)"
-    )
-    problems += [
-        f"favicon does not load: {icon}" for icon in icons if _fetch(icon)[0] != 200
-    ]
+    icons = page.eval_on_selector_all('link[rel~="icon"]', "links => links.map(link => link.href)")
+    problems += [f"favicon does not load: {icon}" for icon in icons if _fetch(icon)[0] != 200]
     if not icons:
         problems.append("no favicon (html.favicon in _config.yml)")
     if BOOK_TITLE not in page.title():
-        problems.append(
-            f"page title {page.title()!r} does not name the book {BOOK_TITLE!r}"
-        )
+        problems.append(f"page title {page.title()!r} does not name the book {BOOK_TITLE!r}")
 
     assert not problems, f"{docname}.html:\n  " + "\n  ".join(problems)
 
 
-def test_math_is_typeset_by_the_bundled_mathjax(
-    visit: Any, site: str, built_book: Path
-) -> None:
+def test_math_is_typeset_by_the_bundled_mathjax(visit: Any, site: str, built_book: Path) -> None:
     """The book has math, and the MathJax 3 that typesets it is served by the book itself."""
-    with_math = [
-        name
-        for name in toc_docnames()
-        if 'class="math' in (built_book / f"{name}.html").read_text("utf-8")
-    ]
+    with_math = [name for name in toc_docnames() if 'class="math' in (built_book / f"{name}.html").read_text("utf-8")]
     assert with_math, "no page of the table of contents contains math"
     record = visit(f"{with_math[0]}.html")
     page = record.page
-    scripts = page.evaluate(
-        "() => Array.from(document.scripts).map(s => s.src).filter(s => /mathjax/i.test(s))"
-    )
-    assert scripts and all(
-        src.startswith(site + "_static/mathjax/") for src in scripts
-    ), (
+    scripts = page.evaluate("() => Array.from(document.scripts).map(s => s.src).filter(s => /mathjax/i.test(s))")
+    assert scripts and all(src.startswith(site + "_static/mathjax/") for src in scripts), (
         f"{with_math[0]}.html loads MathJax from {scripts}, expected {site}_static/mathjax/"
     )
     version = page.evaluate("() => window.MathJax && window.MathJax.version")
-    assert str(version).startswith("3."), (
-        f"expected MathJax 3, the page runs MathJax {version}"
-    )
-    assert page.locator("article mjx-container").count() > 0, (
-        f"{with_math[0]}.html shows no typeset math"
-    )
+    assert str(version).startswith("3."), f"expected MathJax 3, the page runs MathJax {version}"
+    assert page.locator("article mjx-container").count() > 0, f"{with_math[0]}.html shows no typeset math"
     assert not record.problems(), record.problems()
 
 
 @pytest.mark.parametrize("assignment", assignments())
-def test_exercise_download_button_gives_the_released_notebook(
-    visit: Any, assignment: str, tmp_path: Path
-) -> None:
+def test_exercise_download_button_gives_the_released_notebook(visit: Any, assignment: str, tmp_path: Path) -> None:
     """The exercise page's download button yields the released notebook, without solutions."""
     record = visit(f"exercises/{assignment}/{assignment}.html")
     page = record.page
@@ -416,35 +352,18 @@ def test_exercise_download_button_gives_the_released_notebook(
     download = started.value
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
-    assert saved.name == f"{assignment}.ipynb", (
-        f"downloaded {saved.name}, expected {assignment}.ipynb"
-    )
+    assert saved.name == f"{assignment}.ipynb", f"downloaded {saved.name}, expected {assignment}.ipynb"
 
     notebook = nbformat.reads(saved.read_text(encoding="utf-8"), as_version=4)
     nbformat.validate(notebook)
-    graded = [
-        cell
-        for cell in notebook.cells
-        if cell.metadata.get("nbgrader", {}).get("grade_id")
-    ]
-    assert graded, (
-        "the downloaded notebook has no nbgrader cells (metadata.nbgrader.grade_id)"
-    )
-    released = nbformat.read(
-        REPO / "exercises" / assignment / f"{assignment}.ipynb", as_version=4
-    )
-    assert notebook == released, (
-        f"the downloaded notebook differs from exercises/{assignment}/{assignment}.ipynb"
-    )
+    graded = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id")]
+    assert graded, "the downloaded notebook has no nbgrader cells (metadata.nbgrader.grade_id)"
+    released = nbformat.read(REPO / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
+    assert notebook == released, f"the downloaded notebook differs from exercises/{assignment}/{assignment}.ipynb"
 
     text = text_lines("\n".join(cell.source for cell in notebook.cells))
     secrets = secret_lines(REPO / "solutions" / assignment / f"{assignment}.ipynb")
-    leaked = [
-        f"{kind}: {line}"
-        for kind, lines in secrets.items()
-        for line in sorted(lines)
-        if line in text
-    ]
+    leaked = [f"{kind}: {line}" for kind, lines in secrets.items() for line in sorted(lines) if line in text]
     assert not leaked, "the downloaded notebook contains:\n  " + "\n  ".join(leaked)
     assert not record.problems(), record.problems()
 
@@ -457,10 +376,7 @@ def test_search_finds_cross_correlation(visit: Any) -> None:
     results.first.wait_for(state="attached", timeout=30_000)
     titles = results.locator("a").all_inner_texts()
     assert titles, "search for cross-correlation found nothing"
-    assert any(
-        link
-        for link in results.locator("a").evaluate_all("links => links.map(a => a.href)")
-    ), titles
+    assert any(link for link in results.locator("a").evaluate_all("links => links.map(a => a.href)")), titles
     assert not record.problems(), record.problems()
 
 

@@ -48,7 +48,9 @@ def test_exercises_match_a_fresh_release(assignment: str, regenerated: Path) -> 
     ours = nbformat.read(committed, as_version=4)
     fresh = nbformat.read(regenerated / assignment / f"{assignment}.ipynb", as_version=4)
     a, b = _comparable(ours), _comparable(fresh)
-    assert len(a) == len(b), f"{assignment}: {len(a)} cells committed, {len(b)} in a fresh release: run `make exercises`"
+    assert len(a) == len(b), (
+        f"{assignment}: {len(a)} cells committed, {len(b)} in a fresh release: run `make exercises`"
+    )
     for i, (x, y) in enumerate(zip(a, b)):
         assert x == y, f"{assignment}: cell {i} differs from a fresh release: run `make exercises`"
 

@@ -89,7 +89,9 @@ WRITE_OUTSIDE = """    import os
     return X[: X.shape[0] - K.shape[0] + 1, : X.shape[1] - K.shape[1] + 1]
 """
 
-BACKGROUND = CORRECT.replace("def corr2d(", "def reference_corr2d(") + """
+BACKGROUND = (
+    CORRECT.replace("def corr2d(", "def reference_corr2d(")
+    + """
 
 def corr2d(X, K):
     import subprocess
@@ -97,6 +99,7 @@ def corr2d(X, K):
     subprocess.Popen(["sh", "-c", "sleep 300 &"])
     return reference_corr2d(X, K)
 """
+)
 
 PATCH_ALLCLOSE = """    import torch, numpy
     torch.allclose = lambda *a, **k: True
@@ -136,7 +139,9 @@ CLASS = {
     "stubborn_loop": lambda: with_answer(
         "    while True:\n        try:\n            while True:\n                pass\n        except BaseException:\n            pass\n"
     ),
-    "memory_hog": lambda: with_answer("    blocks = []\n    while True:\n        blocks.append(bytearray(256 * 2**20))\n"),
+    "memory_hog": lambda: with_answer(
+        "    blocks = []\n    while True:\n        blocks.append(bytearray(256 * 2**20))\n"
+    ),
     "flood_output": lambda: with_answer("    for i in range(200000):\n        print('spam' * 10, i)\n    return X\n"),
     "read_solutions": lambda: with_answer(CHEAT_READ_SOLUTIONS),
     "write_outside": lambda: with_answer(WRITE_OUTSIDE),

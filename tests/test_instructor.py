@@ -36,20 +36,14 @@ def instructor_html() -> Path:
 
 def _secrets(assignment: str) -> dict[str, set[str]]:
     source = REPO / "solutions" / assignment / f"{assignment}.ipynb"
-    assert source.is_file(), (
-        f"_toc.yml lists exercises/{assignment}/{assignment} but {source} is missing"
-    )
+    assert source.is_file(), f"_toc.yml lists exercises/{assignment}/{assignment} but {source} is missing"
     secrets = secret_lines(source)
-    assert secrets["solution"], (
-        f"{source.name}: no solution line long enough to look for"
-    )
+    assert secrets["solution"], f"{source.name}: no solution line long enough to look for"
     return secrets
 
 
 @pytest.mark.parametrize("assignment", assignments())
-def test_student_book_contains_no_solution_or_hidden_test(
-    student_html: Path, assignment: str
-) -> None:
+def test_student_book_contains_no_solution_or_hidden_test(student_html: Path, assignment: str) -> None:
     """No line of a solution or of a hidden test appears in any file of `_build/html`."""
     secrets = _secrets(assignment)
     leaks = [
@@ -57,40 +51,23 @@ def test_student_book_contains_no_solution_or_hidden_test(
         for kind, lines in secrets.items()
         for line, files in sorted(find_lines(student_html, lines).items())
     ]
-    assert not leaks, (
-        f"the student book reveals solutions/{assignment}:\n  " + "\n  ".join(leaks)
-    )
+    assert not leaks, f"the student book reveals solutions/{assignment}:\n  " + "\n  ".join(leaks)
 
 
 @pytest.mark.parametrize("assignment", assignments())
-def test_instructor_book_shows_solutions_and_hidden_tests(
-    instructor_html: Path, assignment: str
-) -> None:
+def test_instructor_book_shows_solutions_and_hidden_tests(instructor_html: Path, assignment: str) -> None:
     """Every solution line and hidden-test line is on the instructor edition's exercise page."""
     page = instructor_html / "exercises" / assignment / f"{assignment}.html"
-    assert page.is_file(), (
-        f"the instructor build has no page {page.relative_to(instructor_html)}"
-    )
+    assert page.is_file(), f"the instructor build has no page {page.relative_to(instructor_html)}"
     secrets = _secrets(assignment)
     for kind, lines in secrets.items():
         shown = find_lines(page.parent, lines)
-        missing = sorted(
-            line
-            for line in lines
-            if not any(f == page.name for f in shown.get(line, []))
-        )
-        assert not missing, (
-            f"{kind} lines missing from the instructor page {page.name}:\n  "
-            + "\n  ".join(missing)
-        )
+        missing = sorted(line for line in lines if not any(f == page.name for f in shown.get(line, [])))
+        assert not missing, f"{kind} lines missing from the instructor page {page.name}:\n  " + "\n  ".join(missing)
 
 
-def test_instructor_book_is_kept_apart_from_the_student_book(
-    student_html: Path, instructor_html: Path
-) -> None:
+def test_instructor_book_is_kept_apart_from_the_student_book(student_html: Path, instructor_html: Path) -> None:
     """The two editions live in separate folders, and the instructor one says which it is."""
     assert not instructor_html.resolve().is_relative_to(student_html.resolve())
     index = (instructor_html / "book" / "intro.html").read_text(encoding="utf-8")
-    assert "instructor edition" in index, (
-        "the instructor edition's pages do not say they are the instructor edition"
-    )
+    assert "instructor edition" in index, "the instructor edition's pages do not say they are the instructor edition"

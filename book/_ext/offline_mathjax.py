@@ -74,11 +74,7 @@ def mathjax_source() -> tuple[Path, str]:
 
 def _use_local_mathjax(app: Sphinx, config: Config) -> None:
     """Point ``mathjax_path`` at the local copy unless a local path is set already."""
-    if (
-        not config.mathjax_path
-        or isurl(config.mathjax_path)
-        or config.mathjax_path.startswith("//")
-    ):
+    if not config.mathjax_path or isurl(config.mathjax_path) or config.mathjax_path.startswith("//"):
         config.mathjax_path = f"{STATIC_SUBDIR}/{ENTRY_POINT}"
 
 
@@ -95,9 +91,7 @@ def _copy_mathjax(app: Sphinx) -> None:
         return
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(
-        source, target, ignore=lambda folder, names: [n for n in names if n in UNUSED]
-    )
+    shutil.copytree(source, target, ignore=lambda folder, names: [n for n in names if n in UNUSED])
     stamp.write_text(expected, encoding="utf-8")
     logger.info("copied MathJax %s into %s", version, target)
 

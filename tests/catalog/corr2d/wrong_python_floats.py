@@ -7,7 +7,5 @@ def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     kh, kw = K.shape
     rows = []
     for i in range(h - kh + 1):
-        rows.append(
-            [float((X[i : i + kh, j : j + kw] * K).sum()) for j in range(w - kw + 1)]
-        )
+        rows.append([float((X[i : i + kh, j : j + kw] * K).sum()) for j in range(w - kw + 1)])
     return torch.tensor(rows)

@@ -3,7 +3,5 @@
 def derivative_kernel(d: int) -> torch.Tensor:
     K = torch.ones(1, 1)
     for _ in range(d):
-        K = torch.cat([-K, torch.zeros(1, 1)], dim=1) + torch.cat(
-            [torch.zeros(1, 1), K], dim=1
-        )
+        K = torch.cat([-K, torch.zeros(1, 1)], dim=1) + torch.cat([torch.zeros(1, 1), K], dim=1)
     return K

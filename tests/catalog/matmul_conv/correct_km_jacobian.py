@@ -8,13 +8,9 @@ def kernel_matrix(K: torch.Tensor, input_shape: tuple[int, int]) -> torch.Tensor
     def flat_corr2d(x: torch.Tensor) -> torch.Tensor:
         X = x.reshape(in_h, in_w)
         rows = [
-            torch.stack(
-                [(X[i : i + kh, j : j + kw] * K).sum() for j in range(in_w - kw + 1)]
-            )
+            torch.stack([(X[i : i + kh, j : j + kw] * K).sum() for j in range(in_w - kw + 1)])
             for i in range(in_h - kh + 1)
         ]
         return torch.stack(rows).reshape(-1)
 
-    return torch.autograd.functional.jacobian(
-        flat_corr2d, torch.zeros(in_h * in_w, dtype=K.dtype)
-    )
+    return torch.autograd.functional.jacobian(flat_corr2d, torch.zeros(in_h * in_w, dtype=K.dtype))

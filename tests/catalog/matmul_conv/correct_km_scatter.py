@@ -5,12 +5,8 @@ def kernel_matrix(K: torch.Tensor, input_shape: tuple[int, int]) -> torch.Tensor
     in_h, in_w = input_shape
     kh, kw = K.shape
     out_h, out_w = in_h - kh + 1, in_w - kw + 1
-    starts = (
-        torch.arange(out_h)[:, None] * in_w + torch.arange(out_w)[None, :]
-    ).reshape(-1, 1)
-    offsets = (torch.arange(kh)[:, None] * in_w + torch.arange(kw)[None, :]).reshape(
-        1, -1
-    )
+    starts = (torch.arange(out_h)[:, None] * in_w + torch.arange(out_w)[None, :]).reshape(-1, 1)
+    offsets = (torch.arange(kh)[:, None] * in_w + torch.arange(kw)[None, :]).reshape(1, -1)
     columns = starts + offsets  # (out_h * out_w, kh * kw)
     W = torch.zeros((out_h * out_w, in_h * in_w), dtype=K.dtype)
     return W.scatter(1, columns, K.reshape(1, -1).expand(out_h * out_w, -1))

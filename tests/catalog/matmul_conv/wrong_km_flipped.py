@@ -11,7 +11,5 @@ def kernel_matrix(K: torch.Tensor, input_shape: tuple[int, int]) -> torch.Tensor
         for j in range(out_w):
             for a in range(kh):
                 for b in range(kw):
-                    W[i * out_w + j, (i + a) * in_w + (j + b)] = K[
-                        kh - 1 - a, kw - 1 - b
-                    ]
+                    W[i * out_w + j, (i + a) * in_w + (j + b)] = K[kh - 1 - a, kw - 1 - b]
     return W

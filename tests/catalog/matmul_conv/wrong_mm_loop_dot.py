@@ -8,9 +8,5 @@ def corr2d_matmul(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     k = K.reshape(-1)
     rows = []
     for i in range(h - kh + 1):
-        rows.append(
-            torch.stack(
-                [X[i : i + kh, j : j + kw].reshape(-1) @ k for j in range(w - kw + 1)]
-            )
-        )
+        rows.append(torch.stack([X[i : i + kh, j : j + kw].reshape(-1) @ k for j in range(w - kw + 1)]))
     return torch.stack(rows)

@@ -7,10 +7,6 @@ def corr2d_matmul(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     kh, kw = K.shape
     out_h, out_w = h - kh + 1, w - kw + 1
     x = X.tolist()
-    rows = [
-        [x[i + a][j + b] for a in range(kh) for b in range(kw)]
-        for i in range(out_h)
-        for j in range(out_w)
-    ]
+    rows = [[x[i + a][j + b] for a in range(kh) for b in range(kw)] for i in range(out_h) for j in range(out_w)]
     patches = torch.tensor(rows, dtype=X.dtype)
     return (patches @ K.reshape(-1)).reshape(out_h, out_w)

@@ -6,9 +6,5 @@ def corr2d_matmul(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     n = X.shape[0]
     kh, kw = K.shape
     out_h, out_w = n - kh + 1, n - kw + 1
-    rows = [
-        X[i : i + kh, j : j + kw].reshape(-1)
-        for i in range(out_h)
-        for j in range(out_w)
-    ]
+    rows = [X[i : i + kh, j : j + kw].reshape(-1) for i in range(out_h) for j in range(out_w)]
     return (torch.stack(rows) @ K.reshape(-1)).reshape(out_h, out_w)

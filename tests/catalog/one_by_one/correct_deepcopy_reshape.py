@@ -4,9 +4,7 @@ import copy
 
 def linear_to_conv1x1(linear: nn.Linear) -> nn.Conv2d:
     own = copy.deepcopy(linear)  # private copies of weight and bias
-    conv = nn.Conv2d(
-        own.in_features, own.out_features, kernel_size=(1, 1), bias=own.bias is not None
-    )
+    conv = nn.Conv2d(own.in_features, own.out_features, kernel_size=(1, 1), bias=own.bias is not None)
     conv.weight.data = own.weight.data.reshape(own.out_features, own.in_features, 1, 1)
     if own.bias is not None:
         conv.bias.data = own.bias.data

@@ -1,9 +1,7 @@
 # cell: linear_to_conv1x1
 def linear_to_conv1x1(linear):
     conv = nn.Conv2d(linear.in_features, linear.out_features, kernel_size=1)
-    conv.weight = nn.Parameter(
-        linear.weight.detach().clone().unsqueeze(-1).unsqueeze(-1)
-    )
+    conv.weight = nn.Parameter(linear.weight.detach().clone().unsqueeze(-1).unsqueeze(-1))
     if linear.bias is None:
         conv.bias = None
     else:
@@ -18,9 +16,7 @@ def conv1x1_to_linear(conv):
         raise ValueError(f"kernel size {conv.kernel_size} is not 1x1")
     linear = nn.Linear(conv.in_channels, conv.out_channels)
     linear.weight = nn.Parameter(conv.weight.detach()[:, :, 0, 0].clone())
-    linear.bias = (
-        None if conv.bias is None else nn.Parameter(conv.bias.detach().clone())
-    )
+    linear.bias = None if conv.bias is None else nn.Parameter(conv.bias.detach().clone())
     return linear
 
 
@@ -28,7 +24,5 @@ def conv1x1_to_linear(conv):
 def linear_to_conv1d(linear):
     conv = nn.Conv1d(linear.in_features, linear.out_features, kernel_size=1)
     conv.weight = nn.Parameter(linear.weight.detach().clone()[:, :, None])
-    conv.bias = (
-        None if linear.bias is None else nn.Parameter(linear.bias.detach().clone())
-    )
+    conv.bias = None if linear.bias is None else nn.Parameter(linear.bias.detach().clone())
     return conv

@@ -21,9 +21,7 @@ def conv1x1_to_linear(conv: nn.Conv2d) -> nn.Linear:
 
 # cell: linear_to_conv1d
 def linear_to_conv1d(linear: nn.Linear) -> nn.Conv1d:
-    conv = nn.Conv1d(
-        linear.in_features, linear.out_features, 1, bias=linear.bias is not None
-    )
+    conv = nn.Conv1d(linear.in_features, linear.out_features, 1, bias=linear.bias is not None)
     state = dict(linear.state_dict())
     state["weight"] = state["weight"][..., None]
     conv.load_state_dict(state)  # load_state_dict copies into conv's own tensors

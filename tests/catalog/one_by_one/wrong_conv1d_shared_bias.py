@@ -1,9 +1,7 @@
 # catches: test_conv1d_fresh
 # cell: linear_to_conv1d
 def linear_to_conv1d(linear: nn.Linear) -> nn.Conv1d:
-    conv = nn.Conv1d(
-        linear.in_features, linear.out_features, 1, bias=linear.bias is not None
-    )
+    conv = nn.Conv1d(linear.in_features, linear.out_features, 1, bias=linear.bias is not None)
     with torch.no_grad():
         conv.weight.copy_(linear.weight.unsqueeze(2))
     if linear.bias is not None:

@@ -8,11 +8,7 @@ def linear_to_conv1d(linear: nn.Linear) -> nn.Conv1d:
         bias=linear.bias is not None,
     )
     with torch.no_grad():
-        conv.weight.copy_(
-            linear.weight.reshape(linear.in_features, linear.out_features).T.unsqueeze(
-                -1
-            )
-        )
+        conv.weight.copy_(linear.weight.reshape(linear.in_features, linear.out_features).T.unsqueeze(-1))
         if linear.bias is not None:
             conv.bias.copy_(linear.bias)
     return conv

@@ -7,9 +7,7 @@ def linear_to_conv1x1(linear: nn.Linear) -> nn.Conv2d:
         kernel_size=1,
         bias=linear.bias is not None,
     )
-    conv.weight = nn.Parameter(
-        linear.weight.view(linear.out_features, linear.in_features, 1, 1)
-    )
+    conv.weight = nn.Parameter(linear.weight.view(linear.out_features, linear.in_features, 1, 1))
     if linear.bias is not None:
         conv.bias = linear.bias
     return conv

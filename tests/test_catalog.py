@@ -1,0 +1,149 @@
+"""The catalogs of answers to every exercise, graded through the real CLI.
+
+Each file ``tests/catalog/<assignment>/<name>.py`` holds answer cells written the
+way a student would write them. A line ``# cell: <grade_id>`` starts the source
+of the answer cell with that grade_id (the whole cell, ``def``/``class`` line
+included); answer cells that a file does not mention keep the solution's code. A
+``wrong_*`` file begins with ``# catches: test_a[, test_b]``: the graded cells
+that must lose points. Every ``correct_*`` file must get full marks. The
+catalog of each assignment is graded in one batch (``tests.helpers.grade_catalog``),
+once per session, the first time a test of that assignment needs it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import (
+    ASSIGNMENTS,
+    CATALOG,
+    ClassResult,
+    catalog_entries,
+    grade_catalog,
+    graded_cells,
+    parse_entry,
+    solution_answers,
+)
+
+# The solution's exact score, where it is pinned down (other assignments: any positive score).
+MAX_SCORES = {"corr2d": 12, "matmul_conv": 15}
+
+# Failure messages a student must see: assignment -> (entry, graded cell) -> words in the message.
+MESSAGES: dict[str, dict[tuple[str, str], str]] = {
+    "corr2d": {
+        ("wrong_true_convolution", "test_textbook"): "kernel flipped?",
+        ("wrong_one_short", "test_shape"): "expected shape (2, 5), got (1, 4)",
+        ("wrong_uses_conv2d", "test_no_builtin"): "built-in convolution",
+        ("wrong_conv_module", "test_no_builtin"): "built-in convolution",
+        ("wrong_mutates_input", "test_no_mutation"): "changed X in place",
+        ("wrong_default_dtype", "test_dtype"): "expected dtype torch.float64, got torch.float32",
+        ("wrong_no_grad", "test_gradients"): "does not require grad",
+        ("wrong_detached_kernel", "test_gradients"): "no gradient reached K",
+        ("wrong_lying_subclass", "test_textbook"): "expected a torch.Tensor, got _AlwaysEqual",
+        ("wrong_patches_checks", "test_textbook"): "expected [[19.0, 25.0], [37.0, 43.0]]",
+    },
+    "matmul_conv": {
+        ("wrong_mm_flipped", "test_matmul_values"): "kernel flipped?",
+        ("wrong_mm_loop_dot", "test_matmul_one_matmul"): "expected exactly one matrix multiplication, counted 20",
+        ("wrong_mm_elementwise", "test_matmul_one_matmul"): "expected exactly one matrix multiplication, counted 0",
+        ("wrong_mm_uses_conv", "test_matmul_one_matmul"): "built-in convolution",
+        ("wrong_mm_patches_from_list", "test_matmul_gradients"): "no gradient reached X",
+        ("wrong_mm_float32_patches", "test_matmul_dtype"): "expected dtype torch.float64, got torch.float32",
+        ("wrong_km_transposed", "test_kernel_matrix_shape"): "expected shape (4, 9), got (9, 4)",
+        ("wrong_km_stride_out_w", "test_kernel_matrix_structure"): "row 0 of W",
+        ("wrong_km_conv_basis", "test_kernel_matrix_no_conv"): "built-in convolution",
+        ("wrong_km_lying_subclass", "test_kernel_matrix_structure"): "expected a torch.Tensor, got _Agreeable",
+    },
+}
+
+ENTRIES = {assignment: catalog_entries(assignment) for assignment in ASSIGNMENTS}
+CORRECT = [(assignment, name) for assignment in ASSIGNMENTS for name in ENTRIES[assignment][0]]
+WRONG = [(assignment, name) for assignment in ASSIGNMENTS for name in ENTRIES[assignment][1]]
+MESSAGE_CASES = [(assignment, name, cell) for assignment, table in MESSAGES.items() for name, cell in sorted(table)]
+
+
+@pytest.fixture(scope="session")
+def catalog_results() -> dict[str, ClassResult | Exception]:
+    """Cache: assignment -> the grading of its catalog (or the error that grading raised)."""
+    return {}
+
+
+@pytest.fixture
+def graded(
+    assignment: str,
+    catalog_results: dict[str, ClassResult | Exception],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> ClassResult:
+    """The grading of the solution and the whole catalog of ``assignment``, done once per session."""
+    if assignment not in catalog_results:
+        try:
+            catalog_results[assignment] = grade_catalog(tmp_path_factory.mktemp(assignment), assignment)
+        except Exception as error:
+            catalog_results[assignment] = error
+            raise
+    result = catalog_results[assignment]
+    if isinstance(result, Exception):
+        pytest.fail(f"grading the {assignment} catalog failed: {result}", pytrace=False)
+    return result
+
+
+def test_assignment_tables_name_real_assignments() -> None:
+    assert set(MAX_SCORES) <= set(ASSIGNMENTS), sorted(set(MAX_SCORES) - set(ASSIGNMENTS))
+    assert set(MESSAGES) <= set(ASSIGNMENTS), sorted(set(MESSAGES) - set(ASSIGNMENTS))
+    folders = {p.name for p in CATALOG.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))}
+    assert folders <= set(ASSIGNMENTS), f"catalogs of unknown assignments: {sorted(folders - set(ASSIGNMENTS))}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_catalog_is_well_formed(assignment: str) -> None:
+    correct, wrong = ENTRIES[assignment]
+    answers = set(solution_answers(assignment))
+    tests = set(graded_cells(assignment))
+    for name in correct + wrong:
+        catches, cells = parse_entry(assignment, name)
+        assert cells, f"{name}: no '# cell: <grade_id>' line"
+        assert set(cells) <= answers, f"{name}: unknown answer cells {sorted(set(cells) - answers)}"
+        if name.startswith("wrong_"):
+            assert catches, f"{name}: no '# catches:' line"
+            assert set(catches) <= tests, f"{name}: unknown graded cells {sorted(set(catches) - tests)}"
+    for gid in answers:
+        versions = [name for name in correct if gid in parse_entry(assignment, name)[1]]
+        assert len(versions) >= 3, f"{gid}: expected at least 3 correct versions, got {versions}"
+    for name, cell in MESSAGES.get(assignment, {}):
+        assert name in wrong and cell in parse_entry(assignment, name)[0], f"{name}, {cell}: not a catalog catch"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solution_gets_full_marks(graded: ClassResult, assignment: str) -> None:
+    assert graded.status("solution") == "graded"
+    assert graded.lost("solution") == []
+    assert graded.score("solution") == graded.max_score("solution") > 0
+    if assignment in MAX_SCORES:
+        assert graded.max_score("solution") == MAX_SCORES[assignment]
+
+
+@pytest.mark.parametrize(("assignment", "name"), CORRECT)
+def test_correct_answer_gets_full_marks(graded: ClassResult, assignment: str, name: str) -> None:
+    assert graded.status(name) == "graded"
+    lost = {cell: graded.message(name, cell) for cell in graded.lost(name)}
+    assert lost == {}, f"{name} lost points"
+    assert graded.score(name) == graded.max_score(name)
+
+
+@pytest.mark.parametrize(("assignment", "name"), WRONG)
+def test_wrong_answer_loses_points_where_expected(graded: ClassResult, assignment: str, name: str) -> None:
+    assert graded.status(name) == "graded"
+    assert graded.score(name) < graded.max_score(name), f"{name} got full marks"
+    lost = graded.lost(name)
+    for cell in parse_entry(assignment, name)[0]:
+        assert cell in lost, f"{name} kept the points of {cell}; it lost points in {lost}"
+        assert graded.message(name, cell), f"{name} lost the points of {cell} without a message"
+
+
+@pytest.mark.parametrize(("assignment", "name", "cell"), MESSAGE_CASES)
+def test_failure_message_tells_the_student_what_is_wrong(
+    graded: ClassResult, assignment: str, name: str, cell: str
+) -> None:
+    message = graded.message(name, cell)
+    assert MESSAGES[assignment][name, cell] in message, f"{name}, {cell}: message {message!r}"
+    assert "BEGIN HIDDEN TESTS" not in message and "autograder" not in message
