@@ -74,3 +74,22 @@ def plot_curve(ax, values, *, title: str = "", xlabel: str = "epoch", ylabel: st
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
+
+
+def xcorr(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
+    """Valid 2-D cross-correlation of a 2-D X with a 2-D K, via PyTorch's conv2d."""
+    return torch.nn.functional.conv2d(X[None, None], K[None, None])[0, 0]
+
+
+def load_photo(factor: int = 4) -> torch.Tensor:
+    """The grayscale portrait that ships with matplotlib, averaged down by ``factor``.
+
+    Returns a float32 tensor of shape ``(600 // factor, 512 // factor)`` with
+    values in [0, 1]; nothing is downloaded.
+    """
+    from matplotlib import cbook
+
+    with cbook.get_sample_data("grace_hopper.jpg") as f:
+        rgb = torch.tensor(plt.imread(f), dtype=torch.float32) / 255  # (600, 512, 3)
+    gray = rgb @ torch.tensor([0.299, 0.587, 0.114])  # luma
+    return torch.nn.functional.avg_pool2d(gray[None, None], factor)[0, 0]
