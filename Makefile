@@ -41,7 +41,7 @@ test: $(BIN)/.installed
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/.installed
-	$(BIN)/python -m autograder bench
+	$(BIN)/python -m autograder bench -n 30
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff format --check autograder tests scripts book/course_plots.py

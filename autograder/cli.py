@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--course", type=Path, default=None, help="course root holding solutions/ (default: this course)")
     g.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     b = sub.add_parser("bench", help="compare this grader's throughput with stock nbgrader autograde")
-    b.add_argument("-n", type=int, default=24, help="number of submissions (default: %(default)s)")
+    b.add_argument("-n", type=int, default=30, help="number of submissions (default: %(default)s)")
     b.add_argument("--jobs", type=int, default=None)
     b.add_argument("--keep", type=Path, default=None, help="keep the benchmark's files in this folder")
     return parser

@@ -107,10 +107,6 @@ def _bwrap_args(bwrap: str) -> list[str]:
         "/dev",
         "--tmpfs",
         "/tmp",
-        "--tmpfs",
-        "/run",
-        "--tmpfs",
-        "/var",
         "--setenv",
         "HOME",
         "/tmp/workspace",
@@ -128,6 +124,9 @@ def _bwrap_args(bwrap: str) -> list[str]:
         "/tmp:/dev/shm",
         "--chdir",
         "/tmp",
+        # everything but /tmp and /dev/shm (both wiped after every submission) is read-only
+        "--remount-ro",
+        "/",
     ]
 
 

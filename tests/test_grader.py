@@ -76,15 +76,15 @@ CHEAT_READ_SOLUTIONS = f"""    import glob, os
     raise RuntimeError(f"FOUND {{found}}")
 """
 
-WRITE_OUTSIDE = """    import os
+WRITE_OUTSIDE = f"""    import os
     results = []
-    for path in ["/usr/local/cheat.txt", "/etc/cheat.txt", os.path.expanduser("~/../cheat.txt"), "/opt/grader/autograder/cheat.py"]:
+    for path in ["/usr/local/cheat.txt", "/etc/cheat.txt", {str(ROOT / "cheat.txt")!r}, "/opt/grader/autograder/cheat.py"]:
         try:
             with open(path, "w") as f:
                 f.write("x")
-            results.append(f"WROTE {path}")
+            results.append(f"WROTE {{path}}")
         except OSError:
-            results.append(f"refused {path}")
+            results.append(f"refused {{path}}")
     print(results)
     return X[: X.shape[0] - K.shape[0] + 1, : X.shape[1] - K.shape[1] + 1]
 """
@@ -276,6 +276,8 @@ def test_cheat_cannot_write_outside_its_workspace(graded: ClassResult) -> None:
     assert "refused /usr/local/cheat.txt" in feedback
     assert not Path("/usr/local/cheat.txt").exists()
     assert not Path("/etc/cheat.txt").exists()
+    assert not (ROOT / "cheat.txt").exists()
+    assert not (ROOT / "autograder" / "cheat.py").exists()
 
 
 def test_background_processes_are_stopped(graded: ClassResult) -> None:

@@ -46,7 +46,7 @@ def test_demo_class_scores(tmp_path: Path) -> None:
     assert sorted(result.rows) == ["alice", "bob", "carol"]
     assert result.score("alice") == result.max_score("alice")
     assert 0 < result.score("bob") < result.max_score("bob")
-    assert all("expected" in result.message("bob", c) for c in result.lost("bob"))
+    assert any("expected" in result.message("bob", c) for c in result.lost("bob"))
     assert result.score("carol") == 0
     assert "exited with status 1" in result.status("carol")
     for student in result.rows:
