@@ -85,6 +85,12 @@ def _python_dirs() -> list[str]:
     return args
 
 
+def _bound_paths() -> list[str]:
+    """Paths bound into the sandbox from the host (never wiped by the worker)."""
+    args = _python_dirs()
+    return sorted({args[i + 2] for i in range(0, len(args), 3)} | {SANDBOX_PACKAGE_ROOT})
+
+
 def _bwrap_args(bwrap: str) -> list[str]:
     return [
         bwrap,
@@ -96,6 +102,9 @@ def _bwrap_args(bwrap: str) -> list[str]:
         "--unshare-ipc",
         "--unshare-uts",
         "--unshare-cgroup-try",
+        # /tmp first: a course checked out below /tmp must stay visible through its binds
+        "--tmpfs",
+        "/tmp",
         *_system_dirs(),
         *_python_dirs(),
         "--ro-bind",
@@ -105,8 +114,6 @@ def _bwrap_args(bwrap: str) -> list[str]:
         "/proc",
         "--dev",
         "/dev",
-        "--tmpfs",
-        "/tmp",
         "--setenv",
         "HOME",
         "/tmp/workspace",
@@ -122,6 +129,9 @@ def _bwrap_args(bwrap: str) -> list[str]:
         "--setenv",
         "AUTOGRADER_CLEAN_DIRS",
         "/tmp:/dev/shm",
+        "--setenv",
+        "AUTOGRADER_KEEP",
+        os.pathsep.join(_bound_paths()),
         "--chdir",
         "/tmp",
         # everything but /tmp and /dev/shm (both wiped after every submission) is read-only
@@ -147,6 +157,7 @@ class Worker:
         env["OMP_NUM_THREADS"] = "1"
         env["MKL_NUM_THREADS"] = "1"
         python = sys.executable
+        self._log = tempfile.TemporaryFile(prefix="autograder-worker-log-")
         if sandboxed:
             bwrap = bwrap_path()
             assert bwrap is not None
@@ -161,7 +172,7 @@ class Worker:
             cmd,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=self._log,
             env=env,
             cwd=self._private or "/",
             text=True,
@@ -180,9 +191,19 @@ class Worker:
             return
         ready = self._read_line(timeout=300)
         if not ready or not ready.get("ready"):
+            detail = self.log_tail()
             self.close()
-            raise WorkerError("the grading worker did not start (is torch importable in this environment?)")
+            raise WorkerError(f"the grading worker did not start: {detail or 'no message'}")
         self._ready = True
+
+    def log_tail(self) -> str:
+        """The last line the worker wrote to its standard error."""
+        try:
+            self._log.seek(0)
+            lines = [line for line in self._log.read().decode(errors="replace").splitlines() if line.strip()]
+        except (OSError, ValueError):
+            return ""
+        return lines[-1].strip() if lines else ""
 
     def _read_line(self, *, timeout: float) -> dict[str, Any] | None:
         import selectors
@@ -232,6 +253,7 @@ class Worker:
             self.process.stdout.close()
         if self._private:
             shutil.rmtree(self._private, ignore_errors=True)
+        self._log.close()
 
 
 _idle: list[Worker] = []

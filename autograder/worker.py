@@ -149,10 +149,15 @@ def _reap() -> None:
             return
 
 
-def _clean_dir(path: str) -> None:
+def _clean_dir(path: str, keep: tuple[str, ...] = ()) -> None:
+    """Delete everything in ``path`` except the paths in ``keep`` (and the folders leading to them)."""
     for entry in os.listdir(path):
         full = os.path.join(path, entry)
-        if os.path.isdir(full) and not os.path.islink(full):
+        if full in keep:
+            continue
+        if any(k.startswith(full + os.sep) for k in keep):
+            _clean_dir(full, keep)
+        elif os.path.isdir(full) and not os.path.islink(full):
             shutil.rmtree(full, ignore_errors=True)
         else:
             try:
@@ -257,9 +262,10 @@ def grade_one(request: dict[str, Any], shell: Any, guard: Any, workdir: str) -> 
         wait_status = 0
     leftovers = _kill_all_children()
     _clean_dir(workdir)
+    keep = tuple(filter(None, os.environ.get("AUTOGRADER_KEEP", "").split(os.pathsep)))
     for extra in filter(None, os.environ.get("AUTOGRADER_CLEAN_DIRS", "").split(os.pathsep)):
         if os.path.isdir(extra):
-            _clean_dir(extra)
+            _clean_dir(extra, keep)
     if status == "completed" and not done:
         status = "died"
         if os.WIFSIGNALED(wait_status):
