@@ -205,11 +205,14 @@ def setup_assignment(name: str, *, course_root: Path, out: Path) -> Assignment:
         config.Exchange.root = str(Path(tmp) / "exchange")
         config.ClearHiddenTests.enforce_metadata = False
         quiet = io.StringIO()
-        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
-            coursedir = CourseDirectory(config=config)
-            api = NbGraderAPI(coursedir=coursedir, config=config)
-            api.log.setLevel(logging.ERROR)
-            result = api.generate_assignment(name, force=True, create=True)
+        logging.disable(logging.WARNING)  # nbgrader logs its progress at INFO and WARNING
+        try:
+            with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+                coursedir = CourseDirectory(config=config)
+                api = NbGraderAPI(coursedir=coursedir, config=config)
+                result = api.generate_assignment(name, force=True, create=True)
+        finally:
+            logging.disable(logging.NOTSET)
         if not result.get("success"):
             detail = (result.get("error") or result.get("log") or "").strip().splitlines()
             raise AssignmentError(f"nbgrader could not generate {name}: {detail[-1] if detail else 'no detail'}")

@@ -157,8 +157,10 @@ def prepare(
         notes.append(f"edited locked cells restored: {', '.join(edited)}")
     nb, _ = ClearOutput().preprocess(nb, {})
     nb, _ = DeduplicateIds().preprocess(nb, {})
-    overwrite = OverwriteCells(add_missing_cells=True)
     recorder = _Recorder()
+    quiet = logging.getLogger("autograder.nbgrader")  # nbgrader's per-cell warnings, kept out of the terminal
+    quiet.propagate = False
+    overwrite = OverwriteCells(add_missing_cells=True, log=quiet)
     overwrite.log.addHandler(recorder)
     try:
         nb, _ = overwrite.preprocess(nb, resources)
@@ -167,7 +169,7 @@ def prepare(
         # fall back to the release notebook with the student's answers.
         nb, more = rebuild_from_release(nb, release)
         notes.append(f"the notebook's cells could not be matched ({exc}); answers were matched by name")
-        nb, _ = OverwriteCells(add_missing_cells=True).preprocess(nb, resources)
+        nb, _ = OverwriteCells(add_missing_cells=True, log=quiet).preprocess(nb, resources)
     finally:
         overwrite.log.removeHandler(recorder)
     # cells nbgrader added back hold plain dicts: make the whole notebook attribute-accessible
