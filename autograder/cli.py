@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -74,10 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             progress=not args.quiet and sys.stderr.isatty(),
             **kwargs,
         )
-    except (AssignmentError, SubmissionsError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except RuntimeError as exc:
+    except (AssignmentError, SubmissionsError, RuntimeError) as exc:
+        # AssignmentError and SubmissionsError are RuntimeErrors too; named for the reader
         print(f"error: {exc}", file=sys.stderr)
         return 2
     report.write_histogram(run)
@@ -87,4 +84,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main(os.sys.argv[1:]))
+    sys.exit(main())

@@ -12,7 +12,6 @@ The pipeline per submission:
 from __future__ import annotations
 
 import contextlib
-import copy
 import functools
 import io
 import logging
@@ -481,5 +480,5 @@ def grade(
         )
         results = grader.run(found, progress=progress) if found else []
     run = GradingRun(assignment, out, results, sandboxed, time.monotonic() - started)
-    report.write_grades(run, copy.copy(results))
+    report.write_grades(run)
     return run

@@ -14,7 +14,7 @@ from nbformat import NotebookNode
 from nbgrader import utils
 
 if TYPE_CHECKING:
-    from .grading import GradingRun, StudentResult
+    from .grading import GradingRun
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +125,9 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def write_grades(run: GradingRun, results: list[StudentResult]) -> None:
+def write_grades(run: GradingRun) -> None:
     """Write ``grades.csv`` (nbgrader export columns plus ``status``) and ``cells.csv``."""
+    results = run.results
     run.out.mkdir(parents=True, exist_ok=True)
     with open(run.out / "grades.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, GRADES_COLUMNS)
