@@ -2,10 +2,14 @@
 # class; `make test` runs the whole test suite. Both work on a fresh machine
 # with Python 3.11.
 
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-ASSIGNMENTS := corr2d matmul_conv conv2d_training kernels one_by_one
+# Every tool runs with the venv's bin first on PATH: nbgrader starts `alembic`,
+# jupyter-book starts a kernel, and neither looks beside its own executable.
+export PATH := $(abspath $(BIN)):$(PATH)
+# the assignments are the folders of solutions/ (one source of truth)
+ASSIGNMENTS := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard solutions/*/*.ipynb)))))
 JB_FLAGS := -W -n --keep-going
 
 .PHONY: all setup system exercises book instructor demo test bench lint clean
@@ -37,15 +41,17 @@ demo: $(BIN)/.installed
 	$(BIN)/python scripts/make_demo_class.py demo/corr2d
 	$(BIN)/python -m autograder grade corr2d demo/corr2d --out graded/corr2d
 
-test: $(BIN)/.installed
+test: lint
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m autograder bench -n 30
 
+LINTED := autograder tests scripts book/_ext book/course_plots.py
+
 lint: $(BIN)/.installed
-	$(BIN)/ruff format --check autograder tests scripts book/course_plots.py
-	$(BIN)/ruff check autograder tests scripts
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/ruff check $(LINTED)
 
 clean:
 	rm -rf _build graded demo
