@@ -35,6 +35,8 @@ __all__ = [
     "expect_not_close",
     "plain",
     "max_abs_diff",
+    "tagged",
+    "tolerance_for",
 ]
 
 # Captured at import: student code cannot change what these names point to.
@@ -68,15 +70,40 @@ class CheckFailed(AssertionError):
     """A hidden or visible test found a wrong answer; the message says why."""
 
 
-def expect(condition: object, message: str) -> None:
+def tagged(message: str, tag: str) -> str:
+    """``message`` marked with a misconception tag, e.g. ``[misconception: flipped-kernel]``.
+
+    The grader copies the tags of a failing cell's message into ``cells.csv``
+    so that a class report can count them; tags are lower-case words joined by
+    hyphens.
+    """
+    return f"{message} [misconception: {tag}]" if tag else message
+
+
+def tolerance_for(x: object) -> tuple[float, float]:
+    """``(rtol, atol)`` fit for comparing values computed in ``x``'s dtype.
+
+    float64: (1e-9, 1e-9); float32: (1e-4, 1e-5); float16 and bfloat16: (1e-2, 1e-2).
+    """
+    expect_tensor(x, what="tolerance_for")
+    dtype = _dtype_of(x)
+    if dtype is _float64:
+        return 1e-9, 1e-9
+    if dtype is torch.float32:
+        return 1e-4, 1e-5
+    return 1e-2, 1e-2
+
+
+def expect(condition: object, message: str, *, tag: str = "") -> None:
     """Raise :class:`CheckFailed` with ``message`` unless ``condition`` is true.
 
-    ``condition`` must be a real ``bool`` (not an object with its own truth).
+    ``condition`` must be a real ``bool`` (not an object with its own truth);
+    ``tag`` names the misconception this failure reveals (see :func:`tagged`).
     """
     if _type(condition) is not bool:
-        raise CheckFailed(f"{message} (the check got a {_type(condition).__name__}, not True/False)")
+        raise CheckFailed(tagged(f"{message} (the check got a {_type(condition).__name__}, not True/False)", tag))
     if not condition:
-        raise CheckFailed(message)
+        raise CheckFailed(tagged(message, tag))
 
 
 def expect_tensor(x: object, *, what: str) -> None:
@@ -160,6 +187,7 @@ def expect_close(
     rtol: float = 1e-5,
     atol: float = 1e-6,
     hint: str = "",
+    tag: str = "",
 ) -> None:
     """Fail unless ``actual`` has ``expected``'s shape and values (within tolerance).
 
@@ -177,11 +205,18 @@ def expect_close(
             message += f"; expected {_fmt(exp_values)}, got {_fmt(act_values)}"
         if hint:
             message += f"; {hint}"
-        raise CheckFailed(message)
+        raise CheckFailed(tagged(message, tag))
 
 
 def expect_not_close(
-    actual: object, other: object, *, what: str, message: str, rtol: float = 1e-5, atol: float = 1e-6
+    actual: object,
+    other: object,
+    *,
+    what: str,
+    message: str,
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+    tag: str = "",
 ) -> None:
     """Fail with ``message`` if ``actual`` equals ``other`` (same shape, close values).
 
@@ -190,7 +225,7 @@ def expect_not_close(
     other_shape, other_values = plain(other, what=f"{what} (reference)")
     act_shape, act_values = plain(actual, what=what)
     if act_shape == other_shape and _close_lists(act_values, other_values, rtol, atol):
-        raise CheckFailed(f"{what}: {message}")
+        raise CheckFailed(tagged(f"{what}: {message}", tag))
 
 
 def _fmt(values: list[float]) -> str:

@@ -19,7 +19,8 @@ import nbformat
 from nbformat import NotebookNode
 
 ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = ["corr2d", "matmul_conv", "conv2d_training", "kernels", "one_by_one"]
+# the assignments are the folders of solutions/ (one source of truth)
+ASSIGNMENTS = sorted(p.parent.name for p in (ROOT / "solutions").glob("*/*.ipynb") if p.stem == p.parent.name)
 
 
 def release_notebook(assignment: str) -> NotebookNode:
@@ -163,6 +164,43 @@ def catalog_entries(assignment: str) -> tuple[list[str], list[str]]:
     return sorted(p.stem for p in folder.glob("correct_*.py")), sorted(p.stem for p in folder.glob("wrong_*.py"))
 
 
+def slip_entries(assignment: str) -> list[str]:
+    """The names of the ``slip_*`` entries: answers with exactly one slip."""
+    return sorted(p.stem for p in (CATALOG / assignment).glob("slip_*.py"))
+
+
+@dataclass
+class EntryHeader:
+    """The ``# key: value`` lines before an entry's first cell."""
+
+    catches: list[str]  # wrong_*: cells that must lose points
+    loses: list[str]  # slip_*: the only cells that may lose points (at least one must)
+    messages: dict[str, list[str]]  # grade_id -> words its message must contain
+    tags: dict[str, list[str]]  # grade_id -> misconception tags its message must carry
+
+
+def entry_header(assignment: str, name: str) -> EntryHeader:
+    """Read the header of a catalog entry.
+
+    ``# catches: a, b`` (wrong entries), ``# loses: a, b`` (slip entries),
+    ``# message: <grade_id>: <words>`` and ``# tag: <grade_id>: <tag>`` (any
+    entry, repeatable).
+    """
+    header = EntryHeader([], [], {}, {})
+    for line in (CATALOG / assignment / f"{name}.py").read_text().splitlines():
+        if line.startswith("# cell:"):
+            break
+        for key in ("catches", "loses"):
+            if line.startswith(f"# {key}:"):
+                getattr(header, key).extend(c.strip() for c in line.split(":", 1)[1].split(",") if c.strip())
+        for key in ("message", "tag"):
+            match = re.fullmatch(rf"# {key}: (\w+): (.+?)\s*", line)
+            if match:
+                table = header.messages if key == "message" else header.tags
+                table.setdefault(match.group(1), []).append(match.group(2))
+    return header
+
+
 def parse_entry(assignment: str, name: str) -> tuple[list[str], dict[str, str]]:
     """The cells a catalog entry must lose points in, and its answer cells by grade_id.
 
@@ -203,6 +241,6 @@ def grade_catalog(tmp_path: Path, assignment: str) -> ClassResult:
     solution = solution_answers(assignment)
     notebooks: dict[str, NotebookNode | bytes | str | None] = {"solution": submission(assignment, solution)}
     correct, wrong = catalog_entries(assignment)
-    for name in correct + wrong:
+    for name in correct + wrong + slip_entries(assignment):
         notebooks[name] = submission(assignment, {**solution, **parse_entry(assignment, name)[1]})
     return grade_class(tmp_path, assignment, notebooks)

@@ -19,9 +19,11 @@ from tests.helpers import (
     CATALOG,
     ClassResult,
     catalog_entries,
+    entry_header,
     grade_catalog,
     graded_cells,
     parse_entry,
+    slip_entries,
     solution_answers,
 )
 
@@ -59,6 +61,13 @@ MESSAGES: dict[str, dict[tuple[str, str], str]] = {
 ENTRIES = {assignment: catalog_entries(assignment) for assignment in ASSIGNMENTS}
 CORRECT = [(assignment, name) for assignment in ASSIGNMENTS for name in ENTRIES[assignment][0]]
 WRONG = [(assignment, name) for assignment in ASSIGNMENTS for name in ENTRIES[assignment][1]]
+SLIPS = [(assignment, name) for assignment in ASSIGNMENTS for name in slip_entries(assignment)]
+HEADER_CASES = [
+    (assignment, name)
+    for assignment in ASSIGNMENTS
+    for name in ENTRIES[assignment][1] + slip_entries(assignment)
+    if entry_header(assignment, name).messages or entry_header(assignment, name).tags
+]
 MESSAGE_CASES = [(assignment, name, cell) for assignment, table in MESSAGES.items() for name, cell in sorted(table)]
 
 
@@ -147,3 +156,30 @@ def test_failure_message_tells_the_student_what_is_wrong(
     message = graded.message(name, cell)
     assert MESSAGES[assignment][name, cell] in message, f"{name}, {cell}: message {message!r}"
     assert "BEGIN HIDDEN TESTS" not in message and "autograder" not in message
+
+
+@pytest.mark.parametrize(("assignment", "name"), SLIPS)
+def test_one_slip_costs_one_charge(graded: ClassResult, assignment: str, name: str) -> None:
+    """An answer with exactly one slip loses points only in the cells its header names."""
+    header = entry_header(assignment, name)
+    assert header.loses, f"{name}: no '# loses:' line"
+    assert set(header.loses) <= set(graded_cells(assignment)), f"{name}: unknown cells in '# loses:'"
+    assert graded.status(name) == "graded"
+    lost = graded.lost(name)
+    assert lost, f"{name}: the slip cost nothing"
+    extra = {cell: graded.message(name, cell) for cell in lost if cell not in header.loses}
+    assert extra == {}, f"{name}: one slip charged more than once"
+
+
+@pytest.mark.parametrize(("assignment", "name"), HEADER_CASES)
+def test_entry_messages_and_tags(graded: ClassResult, assignment: str, name: str) -> None:
+    """The words and misconception tags an entry's header promises are in its messages."""
+    header = entry_header(assignment, name)
+    for cell, words in header.messages.items():
+        message = graded.message(name, cell)
+        for word in words:
+            assert word in message, f"{name}, {cell}: {word!r} not in {message!r}"
+    for cell, tags in header.tags.items():
+        got = graded.cells[name][cell].get("tags", "").split()
+        for tag in tags:
+            assert tag in got, f"{name}, {cell}: tag {tag!r} not in {got!r}"
