@@ -39,6 +39,7 @@ from nbgrader.preprocessors import SaveAutoGrades
 from . import report
 from .collect import Submission, SubmissionsError, collect
 from .prepare import UnreadableSubmission, prepare, read_notebook
+from .results import CellResult, GradingRun, State, StudentResult
 from .sandbox import Worker, WorkerError, acquire_worker, release_worker, sandbox_works
 
 log = logging.getLogger(__name__)
@@ -105,48 +106,6 @@ DEFAULT_MAX_OUTPUT = 20_000
 
 class AssignmentError(RuntimeError):
     """The assignment is unknown or its source notebook cannot be used."""
-
-
-@dataclass
-class CellResult:
-    """Points of one graded cell and the message the student sees."""
-
-    grade_id: str
-    points: float
-    max_points: float
-    message: str = ""
-
-
-@dataclass
-class StudentResult:
-    """One row of ``grades.csv``."""
-
-    student_id: str
-    assignment: str
-    score: float
-    max_score: float
-    status: str
-    cells: list[CellResult] = field(default_factory=list)
-    seconds: float = 0.0
-    feedback: Path | None = None
-
-    @property
-    def graded(self) -> bool:
-        return self.status.startswith("graded")
-
-
-@dataclass
-class GradingRun:
-    """Everything one ``grade`` call produced."""
-
-    assignment: str
-    out: Path
-    results: list[StudentResult]
-    sandboxed: bool
-    seconds: float
-
-    def by_student(self) -> dict[str, StudentResult]:
-        return {r.student_id: r for r in self.results}
 
 
 @dataclass
@@ -272,20 +231,20 @@ class Grader:
             }
         }
 
-    def _empty_result(self, student_id: str, status: str) -> StudentResult:
+    def _empty_result(self, student_id: str, reason: str, state: State = State.NOT_GRADED) -> StudentResult:
         cells = [
-            CellResult(gid, 0.0, float(c.metadata.nbgrader.get("points", 0)), "not run: " + status)
+            CellResult(gid, 0.0, float(c.metadata.nbgrader.get("points", 0)), f"not run: {state.value}: {reason}")
             for gid, c in self.assignment.release_cells.items()
             if utils.is_grade(c)
         ]
-        return StudentResult(student_id, self.assignment.name, 0.0, self.assignment.max_score, status, cells)
+        return StudentResult(student_id, self.assignment.name, 0.0, self.assignment.max_score, state, [reason], cells)
 
     def grade_one(self, submission: Submission, worker_box: list[Worker]) -> StudentResult:
         """Grade one submission; never raises for anything the student did."""
         started = time.monotonic()
         sid = submission.student_id
         if submission.notebook is None:
-            return self._empty_result(sid, f"not graded: {submission.problem}")
+            return self._empty_result(sid, submission.problem)
         try:
             nb = read_notebook(submission.notebook)
             with self._db_lock:
@@ -297,7 +256,7 @@ class Grader:
                     resources=self._resources(sid),
                 )
         except UnreadableSubmission as exc:
-            return self._empty_result(sid, f"not graded: {exc}")
+            return self._empty_result(sid, str(exc))
         nb = prepared.nb
         notes = list(prepared.notes)
         if submission.notebook.name != f"{self.assignment.notebook}.ipynb":
@@ -357,8 +316,7 @@ class Grader:
                 points, max_points = utils.determine_grade(cell)
                 gid = cell.metadata.nbgrader["grade_id"]
                 cells.append(CellResult(gid, float(points or 0), float(max_points), _failure_message(cell)))
-        status_text = "graded" + (": " + "; ".join(notes) if notes else "")
-        result = StudentResult(sid, self.assignment.name, score, max_score, status_text, cells)
+        result = StudentResult(sid, self.assignment.name, score, max_score, State.GRADED, notes, cells)
         with self._db_lock:
             result.feedback = report.write_feedback(
                 nb,
@@ -394,7 +352,7 @@ class Grader:
                 except Exception as exc:  # a grader bug must not lose the row
                     log.exception("grading %s failed", submission.student_id)
                     results[index] = self._empty_result(
-                        submission.student_id, f"not graded: internal grader error ({type(exc).__name__}: {exc})"
+                        submission.student_id, f"internal grader error ({type(exc).__name__}: {exc})"
                     )
                 bar.update(1)
 
@@ -412,7 +370,7 @@ class Grader:
             raise errors[0]
         for i, r in enumerate(results):
             if r is None:
-                results[i] = self._empty_result(submissions[i].student_id, "not graded: no grading worker could start")
+                results[i] = self._empty_result(submissions[i].student_id, "no grading worker could start")
         return [r for r in results if r is not None]
 
 

@@ -14,7 +14,7 @@ from nbformat import NotebookNode
 from nbgrader import utils
 
 if TYPE_CHECKING:
-    from .grading import GradingRun
+    from .results import GradingRun
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ GRADES_COLUMNS = [
     "max_score",
     "status",
 ]
-CELLS_COLUMNS = ["student_id", "assignment", "grade_id", "points", "max_points", "message"]
+CELLS_COLUMNS = ["student_id", "assignment", "grade_id", "points", "max_points", "message", "tags"]
 
 _exporter: Any = None
 
@@ -162,6 +162,7 @@ def write_grades(run: GradingRun) -> None:
                         "points": _fmt(c.points),
                         "max_points": _fmt(c.max_points),
                         "message": c.message,
+                        "tags": " ".join(c.tags),
                     }
                 )
 

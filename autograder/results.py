@@ -1,0 +1,84 @@
+"""What a grading run produces: one :class:`StudentResult` per student, with its cells.
+
+A result's ``state`` says whether the submission was graded; its ``notes`` say,
+in words, everything worth telling the instructor (a restored test cell, a cell
+that timed out, a late submission). Only :attr:`StudentResult.status` turns the
+two into the text of ``grades.csv``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+_TAG = re.compile(r"\[misconception: ([a-z0-9-]+)\]")
+
+
+class State(StrEnum):
+    """Where a submission got to."""
+
+    GRADED = "graded"
+    NOT_GRADED = "not graded"  # the notebook could not be graded: the notes say why
+    NOT_SUBMITTED = "not submitted"  # on the roster, nothing in the submissions
+    REFUSED = "refused"  # the submission broke a rule of the sandbox (notes say which)
+
+
+@dataclass
+class CellResult:
+    """Points of one graded cell and the message the student sees."""
+
+    grade_id: str
+    points: float
+    max_points: float
+    message: str = ""
+
+    @property
+    def tags(self) -> list[str]:
+        """Misconception tags found in the message (``[misconception: flipped-kernel]``)."""
+        return _TAG.findall(self.message)
+
+
+@dataclass
+class StudentResult:
+    """One row of ``grades.csv``."""
+
+    student_id: str
+    assignment: str
+    score: float
+    max_score: float
+    state: State
+    notes: list[str] = field(default_factory=list)
+    cells: list[CellResult] = field(default_factory=list)
+    seconds: float = 0.0
+    feedback: Path | None = None
+    # filled from the LMS download and the roster, when they say
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    timestamp: str = ""  # ISO 8601 time of submission
+    raw_score: float | None = None  # before the late penalty
+    late_penalty: float = 0.0
+    submission_sha256: str = ""  # receipt: the file as submitted
+    source_sha256: str = ""  # receipt: the source notebook it was graded against
+
+    @property
+    def graded(self) -> bool:
+        return self.state is State.GRADED
+
+    @property
+    def status(self) -> str:
+        """``state`` and ``notes`` as one line of text (``graded: a; b``)."""
+        return self.state.value + (": " + "; ".join(self.notes) if self.notes else "")
+
+
+@dataclass
+class GradingRun:
+    """Everything one ``grade`` call produced."""
+
+    assignment: str
+    out: Path
+    results: list[StudentResult]
+    sandboxed: bool
+    seconds: float
