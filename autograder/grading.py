@@ -4,7 +4,9 @@ The pipeline per submission:
 
 1. :mod:`autograder.collect` finds the student's notebook (or says why there is none);
 2. :mod:`autograder.prepare` reads it and lets nbgrader restore locked and test cells;
-3. a warm, sandboxed worker (:mod:`autograder.worker`) executes the cells;
+3. a fresh test process and a fresh jailed student process, forked from a warm
+   zygote (:mod:`autograder.sandbox`), run the cells: the tests trusted, the
+   student's code sandboxed, each in its own process;
 4. nbgrader scores the outputs (``SaveAutoGrades`` into a real gradebook);
 5. :mod:`autograder.report` writes the feedback, ``grades.csv`` and ``cells.csv``.
 """
@@ -19,7 +21,6 @@ import os
 import queue
 import re
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -36,11 +37,11 @@ from nbgrader import utils
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import SaveAutoGrades
 
-from . import report
+from . import feedback, report
 from .collect import Submission, SubmissionsError, collect
 from .prepare import UnreadableSubmission, prepare, read_notebook
 from .results import CellResult, GradingRun, State, StudentResult
-from .sandbox import Worker, WorkerError, acquire_worker, release_worker, sandbox_works
+from .sandbox import Limits, Sandbox, SandboxError, jail_available
 
 log = logging.getLogger(__name__)
 
@@ -71,37 +72,42 @@ def alembic_head() -> str:
     return heads[0]
 
 
-nbgrader.api.get_alembic_version = alembic_head
-# Each Gradebook() also makes a new SQLAlchemy engine, which throws away the compiled-SQL
-# cache; one engine per database URL keeps it (nbgrader's preprocessors open many).
 _create_engine = nbgrader.api.create_engine
 
 
 @functools.cache
 def _shared_engine(url: str, echo: bool = False, future: bool = True) -> Any:
-    return _create_engine(url, echo=echo, future=future)
+    """One engine per gradebook URL (each Gradebook() would make a new one and lose the compiled-SQL cache)."""
+    engine = _create_engine(url, echo=echo, future=future)
+    if url.startswith("sqlite:"):
+        sqlalchemy.event.listen(engine, "connect", _fast_sqlite)
+    return engine
 
 
-nbgrader.api.create_engine = _shared_engine
-
-
-@sqlalchemy.event.listens_for(sqlalchemy.engine.Engine, "connect")
 def _fast_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
-    """The gradebook is rebuilt by every run: no need to wait for the disk on each commit."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA synchronous=OFF")
-        cursor.execute("PRAGMA journal_mode=MEMORY")
-        cursor.close()
+    """The run's gradebook is rebuilt by every run: no need to wait for the disk on each commit."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=OFF")
+    cursor.execute("PRAGMA journal_mode=MEMORY")
+    cursor.close()
 
 
-# nbgrader's gradebook code predates SQLAlchemy 2.1's autoflush warnings; they are harmless here
-warnings.filterwarnings("ignore", message=".*not in session.*")
+@functools.cache
+def install() -> None:
+    """Speed up nbgrader for this process: the gradebook's schema head read from disk, shared engines.
+
+    Called by :func:`grade`; nothing is patched at import.
+    """
+    nbgrader.api.get_alembic_version = alembic_head
+    nbgrader.api.create_engine = _shared_engine
+    # nbgrader's gradebook code predates SQLAlchemy 2.1's autoflush warnings; they are harmless here
+    warnings.filterwarnings("ignore", message=".*not in session.*")
+
 
 COURSE_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CELL_TIMEOUT = 30.0
-DEFAULT_MEMORY = 4 * 2**30
-DEFAULT_MAX_OUTPUT = 20_000
+MAX_CELLS = 2000  # cells of a submitted notebook
+MAX_CELL_CHARS = 1_000_000  # characters of one cell
+SELF_CHECK = "self_check"  # the grade_id of the students' self-check cell, never run when grading
 
 
 class AssignmentError(RuntimeError):
@@ -113,7 +119,7 @@ class Assignment:
     """The source and release notebooks of an assignment and its gradebook."""
 
     name: str
-    notebook: str
+    notebook_name: str  # the notebook's file name without .ipynb
     release: NotebookNode
     release_cells: dict[str, NotebookNode]
     db_url: str
@@ -143,10 +149,6 @@ def setup_assignment(name: str, *, course_root: Path, out: Path) -> Assignment:
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
 
-    # nbgrader's Gradebook runs the `alembic` command of this environment
-    bin_dir = str(Path(sys.executable).parent)
-    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     out.mkdir(parents=True, exist_ok=True)
     db_path = out.resolve() / "gradebook.db"
     if db_path.exists():
@@ -197,34 +199,19 @@ def _not_run(reason: str) -> dict[str, Any]:
 
 
 class Grader:
-    """Grades submissions of one assignment with a pool of warm workers."""
+    """Grades submissions of one assignment: each in a fresh pair of processes of the sandbox."""
 
-    def __init__(
-        self,
-        assignment: Assignment,
-        *,
-        out: Path,
-        jobs: int,
-        cell_timeout: float,
-        wall_timeout: float,
-        memory: int,
-        max_output: int,
-        sandboxed: bool,
-    ) -> None:
+    def __init__(self, assignment: Assignment, *, out: Path, jobs: int, sandbox: Sandbox) -> None:
         self.assignment = assignment
         self.out = out
         self.jobs = jobs
-        self.cell_timeout = cell_timeout
-        self.wall_timeout = wall_timeout
-        self.memory = memory
-        self.max_output = max_output
-        self.sandboxed = sandboxed
+        self.sandbox = sandbox
         self._db_lock = threading.Lock()
 
     def _resources(self, student_id: str) -> dict[str, Any]:
         return {
             "nbgrader": {
-                "notebook": self.assignment.notebook,
+                "notebook": self.assignment.notebook_name,
                 "assignment": self.assignment.name,
                 "student": student_id,
                 "db_url": self.assignment.db_url,
@@ -239,74 +226,81 @@ class Grader:
         ]
         return StudentResult(student_id, self.assignment.name, 0.0, self.assignment.max_score, state, [reason], cells)
 
-    def grade_one(self, submission: Submission, worker_box: list[Worker]) -> StudentResult:
-        """Grade one submission; never raises for anything the student did."""
-        started = time.monotonic()
-        sid = submission.student_id
-        if submission.notebook is None:
-            return self._empty_result(sid, submission.problem)
-        try:
-            nb = read_notebook(submission.notebook)
-            with self._db_lock:
-                prepared = prepare(
-                    nb,
-                    release=self.assignment.release,
-                    source_cells=self.assignment.release_cells,
-                    originals=self.assignment.originals,
-                    resources=self._resources(sid),
-                )
-        except UnreadableSubmission as exc:
-            return self._empty_result(sid, str(exc))
-        nb = prepared.nb
+    # --- the stages of one submission ----------------------------------------------------------
+
+    def _prepare(self, submission: Submission) -> tuple[NotebookNode, list[str]]:
+        """Read and restore the notebook (stage 1). Raises UnreadableSubmission."""
+        assert submission.notebook is not None
+        nb = read_notebook(submission.notebook, max_cells=MAX_CELLS, max_cell_chars=MAX_CELL_CHARS)
+        with self._db_lock:
+            prepared = prepare(
+                nb,
+                release=self.assignment.release,
+                release_cells=self.assignment.release_cells,
+                originals=self.assignment.originals,
+                resources=self._resources(submission.student_id),
+            )
         notes = list(prepared.notes)
-        if submission.notebook.name != f"{self.assignment.notebook}.ipynb":
-            notes.append(f"graded {submission.notebook.name!r} (expected {self.assignment.notebook}.ipynb)")
-        code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-        request = {
-            "id": sid,
-            "cells": [
-                {
-                    "source": c.source,
-                    "kind": "test" if utils.is_grade(c) and not utils.is_solution(c) else "code",
-                    "name": c.metadata.get("nbgrader", {}).get("grade_id"),
-                }
-                for _, c in code_cells
-            ],
-            "cell_timeout": self.cell_timeout,
-            "wall_timeout": self.wall_timeout,
-            "memory": self.memory,
-            "max_output": self.max_output,
-        }
+        expected = f"{self.assignment.notebook_name}.ipynb"
+        if submission.notebook.name != expected:
+            notes.append(f"graded {submission.notebook.name!r} (expected {expected})")
+        return prepared.nb, notes
+
+    @staticmethod
+    def _cells_to_run(nb: NotebookNode) -> list[tuple[NotebookNode, dict[str, str]]]:
+        """The code cells to run and how (stage 2): tests trusted, the student's cells sandboxed."""
+        plan = []
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade_id") == SELF_CHECK and meta.get("locked"):
+                continue
+            if utils.is_grade(cell) and not utils.is_solution(cell):
+                kind = "test"
+            elif meta.get("locked") and not utils.is_solution(cell):
+                kind = "locked"
+            else:
+                kind = "student"
+            plan.append((cell, {"source": cell.source, "kind": kind}))
+        return plan
+
+    def _execute(self, plan: list[tuple[NotebookNode, dict[str, str]]]) -> dict[str, Any]:
+        """Run the cells in the sandbox (stage 3); a failing sandbox becomes a response too."""
         try:
-            response = worker_box[0].run(request, timeout=self.wall_timeout + 30)
-        except WorkerError as exc:
-            response = {"cells": [], "status": "died", "cell": None, "detail": f"the grading process stopped ({exc})"}
-            worker_box[0].close()
-            worker_box[0] = Worker(sandboxed=self.sandboxed)
+            return self.sandbox.grade([job for _, job in plan])
+        except SandboxError as exc:
+            return {"cells": [], "status": "died", "cell": None, "detail": f"the grading process stopped ({exc})"}
+
+    @staticmethod
+    def _fill_outputs(plan: list[tuple[NotebookNode, dict[str, str]]], response: dict[str, Any]) -> list[str]:
+        """Put the outputs into the notebook's cells (stage 4); return notes on what stopped early."""
         by_index = {rec["index"]: rec for rec in response.get("cells", [])}
         status = response.get("status", "died")
         failed = response.get("cell")
         reason = response.get("detail") or status
-        for position, (_, cell) in enumerate(code_cells):
+        for position, (cell, _) in enumerate(plan):
             record = by_index.get(position)
             if record is not None:
-                cell.outputs = [nbformat.from_dict(o) for o in record["outputs"]]
-                cell.execution_count = record["execution_count"]
+                cell.outputs = [nbformat.from_dict(o) for o in record.get("outputs", [])]
+                count = record.get("execution_count")
+                cell.execution_count = count if type(count) is int else None
             elif position == failed:
                 cell.outputs = [nbformat.v4.new_output("error", ename="Stopped", evalue=reason, traceback=[reason])]
             else:
                 cell.outputs = [_not_run(f"not run because an earlier cell failed: {reason}")]
-        if status != "completed":
-            where = f" in cell {failed + 1}" if isinstance(failed, int) else ""
-            notes.append(f"{reason}{where}; the cells after it were not run")
-        if response.get("leftover_processes"):
-            notes.append(f"{response['leftover_processes']} background process(es) left running were stopped")
+        if status == "completed":
+            return []
+        where = f" in cell {failed + 1}" if isinstance(failed, int) else ""
+        return [f"{reason}{where}"]
+
+    def _score(self, sid: str, nb: NotebookNode) -> tuple[float, float, list[CellResult]]:
+        """Score the outputs with nbgrader into the gradebook (stage 5)."""
         with self._db_lock:
             with Gradebook(self.assignment.db_url) as gb:
                 gb.update_or_create_student(sid)
                 gb.update_or_create_submission(self.assignment.name, sid)
-            resources = self._resources(sid)
-            SaveAutoGrades().preprocess(nb, resources)
+            SaveAutoGrades().preprocess(nb, self._resources(sid))
             with Gradebook(self.assignment.db_url) as gb:
                 submitted = gb.find_submission(self.assignment.name, sid)
                 score, max_score = float(submitted.score), float(submitted.max_score)
@@ -316,39 +310,53 @@ class Grader:
                 points, max_points = utils.determine_grade(cell)
                 gid = cell.metadata.nbgrader["grade_id"]
                 cells.append(CellResult(gid, float(points or 0), float(max_points), _failure_message(cell)))
-        result = StudentResult(sid, self.assignment.name, score, max_score, State.GRADED, notes, cells)
+        return score, max_score, cells
+
+    def _write_feedback(self, sid: str, nb: NotebookNode) -> Path:
+        """The student's feedback page (stage 6)."""
         with self._db_lock:
-            result.feedback = report.write_feedback(
+            return feedback.write_feedback(
                 nb,
                 release_cells=self.assignment.release_cells,
                 resources=self._resources(sid),
-                path=self.out / "feedback" / sid / f"{self.assignment.notebook}.html",
+                path=self.out / "feedback" / sid / f"{self.assignment.notebook_name}.html",
             )
+
+    def grade_submission(self, submission: Submission) -> StudentResult:
+        """Grade one submission through the stages above; never raises for anything the student did."""
+        started = time.monotonic()
+        sid = submission.student_id
+        if submission.notebook is None:
+            return self._empty_result(sid, submission.problem)
+        try:
+            nb, notes = self._prepare(submission)
+        except UnreadableSubmission as exc:
+            return self._empty_result(sid, str(exc))
+        plan = self._cells_to_run(nb)
+        response = self._execute(plan)
+        notes += self._fill_outputs(plan, response)
+        score, max_score, cells = self._score(sid, nb)
+        result = StudentResult(sid, self.assignment.name, score, max_score, State.GRADED, notes, cells)
+        result.feedback = self._write_feedback(sid, nb)
         result.seconds = time.monotonic() - started
         return result
 
     def run(self, submissions: list[Submission], *, progress: bool) -> list[StudentResult]:
-        """Grade every submission with ``self.jobs`` workers; results in input order."""
+        """Grade every submission with ``self.jobs`` threads; results in input order."""
         todo: queue.Queue[tuple[int, Submission]] = queue.Queue()
         for item in enumerate(submissions):
             todo.put(item)
         results: list[StudentResult | None] = [None] * len(submissions)
         bar = report.progress_bar(len(submissions), enabled=progress)
-        errors: list[BaseException] = []
 
-        def serve(box: list[Worker]) -> None:
-            try:
-                box[0].wait_ready()
-            except BaseException as exc:  # noqa: BLE001  (reported below)
-                errors.append(exc)
-                return
+        def serve() -> None:
             while True:
                 try:
                     index, submission = todo.get_nowait()
                 except queue.Empty:
                     return
                 try:
-                    results[index] = self.grade_one(submission, box)
+                    results[index] = self.grade_submission(submission)
                 except Exception as exc:  # a grader bug must not lose the row
                     log.exception("grading %s failed", submission.student_id)
                     results[index] = self._empty_result(
@@ -356,22 +364,16 @@ class Grader:
                     )
                 bar.update(1)
 
-        # workers start here, in the main thread, so that they outlive the serving threads
-        boxes = [[acquire_worker(sandboxed=self.sandboxed)] for _ in range(max(1, min(self.jobs, len(submissions))))]
-        threads = [threading.Thread(target=serve, args=(box,), daemon=True) for box in boxes]
+        threads = [threading.Thread(target=serve, daemon=True) for _ in range(max(1, min(self.jobs, len(submissions))))]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        for box in boxes:
-            release_worker(box[0])
         bar.close()
-        if errors and all(r is None for r in results):
-            raise errors[0]
-        for i, r in enumerate(results):
-            if r is None:
-                results[i] = self._empty_result(submissions[i].student_id, "no grading worker could start")
-        return [r for r in results if r is not None]
+        return [
+            r if r is not None else self._empty_result(submissions[i].student_id, "no grading process could start")
+            for i, r in enumerate(results)
+        ]
 
 
 def grade(
@@ -380,63 +382,58 @@ def grade(
     submissions: Path,
     out: Path | None = None,
     jobs: int | None = None,
-    timeout: float = DEFAULT_CELL_TIMEOUT,
-    wall_timeout: float | None = None,
-    memory: int = DEFAULT_MEMORY,
-    max_output: int = DEFAULT_MAX_OUTPUT,
+    limits: Limits | None = None,
     course_root: Path = COURSE_ROOT,
-    sandbox: str = "auto",
+    unsandboxed: bool = False,
     progress: bool = False,
 ) -> GradingRun:
     """Grade every student in ``submissions`` and write the reports into ``out``.
 
-    ``timeout`` is the per-cell limit in seconds; ``wall_timeout`` the limit
-    for a whole notebook (default: ten cells' worth). ``sandbox`` is
-    ``"auto"`` (bubblewrap when it works, else a loud warning), ``"require"``
-    or ``"off"``.
+    Student code runs jailed (:mod:`autograder.jail`); where no jail can be
+    built the grader refuses, unless ``unsandboxed`` is true.
 
     Raises:
         AssignmentError: unknown assignment.
         SubmissionsError: the submissions path cannot be read.
-        RuntimeError: ``sandbox="require"`` and bubblewrap does not work.
+        SandboxError: no jail can be built here and ``unsandboxed`` is false, or the sandbox does not start.
     """
     started = time.monotonic()
+    install()
     out = Path(out) if out is not None else Path("graded") / assignment
     if not Path(submissions).exists():
         raise SubmissionsError(f"{submissions} does not exist; pass a folder of student folders or a .zip of one")
     if not (course_root / "solutions" / assignment / f"{assignment}.ipynb").is_file():
         known = ", ".join(known_assignments(course_root)) or "none"
         raise AssignmentError(f"unknown assignment {assignment!r} (known: {known})")
+    sandboxed = not unsandboxed
+    if sandboxed:
+        works, why = jail_available()
+        if not works:
+            raise SandboxError(
+                f"student code cannot be sandboxed here ({why}); grading untrusted code without a sandbox "
+                "needs --unsandboxed"
+            )
+    else:
+        log.warning(
+            "WARNING: --unsandboxed: student code runs WITHOUT a sandbox (it can read files and use the network)"
+        )
     out.mkdir(parents=True, exist_ok=True)
     setup = setup_assignment(assignment, course_root=course_root, out=out)
     with tempfile.TemporaryDirectory(prefix="autograder-class-") as tmp:
-        found = collect(Path(submissions), f"{setup.notebook}.ipynb", workdir=Path(tmp))
-        sandboxed = False
-        if sandbox != "off":
-            sandboxed = sandbox_works()
-            if not sandboxed:
-                if sandbox == "require":
-                    raise RuntimeError(
-                        "bubblewrap is required but does not work here (install the 'bubblewrap' package)"
-                    )
-                log.warning(
-                    "WARNING: bubblewrap is not available: student code runs WITHOUT a sandbox "
-                    "(it can read files and use the network). Install the 'bubblewrap' package."
-                )
-        feedback = out / "feedback"
-        if feedback.exists():
-            shutil.rmtree(feedback)
-        grader = Grader(
-            setup,
-            out=out,
-            jobs=jobs or os.cpu_count() or 1,
-            cell_timeout=timeout,
-            wall_timeout=wall_timeout or max(60.0, 10 * timeout),
-            memory=memory,
-            max_output=max_output,
-            sandboxed=sandboxed,
-        )
-        results = grader.run(found, progress=progress) if found else []
+        found = collect(Path(submissions), f"{setup.notebook_name}.ipynb", workdir=Path(tmp))
+        feedback_dir = out / "feedback"
+        if feedback_dir.exists():
+            shutil.rmtree(feedback_dir)
+        results: list[StudentResult] = []
+        if found:
+            sandbox = Sandbox(sandboxed=sandboxed, limits=limits or Limits())
+            try:
+                sandbox.wait_ready()
+                grader = Grader(setup, out=out, jobs=jobs or os.cpu_count() or 1, sandbox=sandbox)
+                results = grader.run(found, progress=progress)
+            finally:
+                sandbox.close()
     run = GradingRun(assignment, out, results, sandboxed, time.monotonic() - started)
     report.write_grades(run)
+    report.write_histogram(run)
     return run

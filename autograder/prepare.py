@@ -39,11 +39,14 @@ class Prepared:
     notes: list[str] = field(default_factory=list)
 
 
-def read_notebook(path: Path) -> NotebookNode:
+def read_notebook(path: Path, *, max_cells: int = 2000, max_cell_chars: int = 1_000_000) -> NotebookNode:
     """Read ``path`` as a version-4 notebook.
 
+    The size, the number of cells and the size of each cell are checked before
+    nbformat parses and validates the notebook (the expensive part).
+
     Raises:
-        UnreadableSubmission: empty, too large, not JSON, or not a notebook.
+        UnreadableSubmission: empty, too large, too many or too large cells, not JSON, or not a notebook.
     """
     size = path.stat().st_size
     if size == 0:
@@ -61,8 +64,16 @@ def read_notebook(path: Path) -> NotebookNode:
         raise UnreadableSubmission(
             f"the notebook file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from exc
-    if not isinstance(data, dict) or "cells" not in data:
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise UnreadableSubmission("the file is JSON but not a Jupyter notebook (no 'cells')")
+    cells = data["cells"]
+    if len(cells) > max_cells:
+        raise UnreadableSubmission(f"the notebook has {len(cells)} cells; at most {max_cells} are graded")
+    for number, cell in enumerate(cells, 1):
+        source = cell.get("source", "") if isinstance(cell, dict) else ""
+        size = len(source) if isinstance(source, str) else sum(len(str(s)) for s in source[:100_000])
+        if size > max_cell_chars:
+            raise UnreadableSubmission(f"cell {number} holds {size} characters; at most {max_cell_chars} are graded")
     try:
         nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
@@ -105,26 +116,17 @@ def rebuild_from_release(nb: NotebookNode, release: NotebookNode) -> tuple[Noteb
     return rebuilt, notes
 
 
-class _Recorder(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 def prepare(
     nb: NotebookNode,
     *,
     release: NotebookNode,
-    source_cells: dict[str, NotebookNode],
+    release_cells: dict[str, NotebookNode],
     originals: dict[str, str] | None = None,
     resources: dict,
 ) -> Prepared:
     """Restore the notebook with nbgrader and describe the repairs.
 
-    ``source_cells`` maps grade ids to the released notebook's nbgrader cells,
+    ``release_cells`` maps grade ids to the released notebook's nbgrader cells,
     ``originals`` grade ids to the sources nbgrader stored (hidden tests included).
     """
     notes: list[str] = []
@@ -135,15 +137,15 @@ def prepare(
         for cell in nb.cells
         if "nbgrader" in cell.metadata and "grade_id" in cell.metadata.nbgrader
     }
-    deleted_tests = [gid for gid, c in source_cells.items() if utils.is_grade(c) and gid not in submitted]
+    deleted_tests = [gid for gid, c in release_cells.items() if utils.is_grade(c) and gid not in submitted]
     deleted_answers = [
         gid
-        for gid, c in source_cells.items()
+        for gid, c in release_cells.items()
         if utils.is_solution(c) and not utils.is_grade(c) and gid not in submitted
     ]
     edited = []
     for gid, cell in submitted.items():
-        original = source_cells.get(gid)
+        original = release_cells.get(gid)
         if original is None or not utils.is_locked(original):
             continue
         allowed = {original.source, (originals or {}).get(gid, original.source)}
@@ -157,20 +159,18 @@ def prepare(
         notes.append(f"edited locked cells restored: {', '.join(edited)}")
     nb, _ = ClearOutput().preprocess(nb, {})
     nb, _ = DeduplicateIds().preprocess(nb, {})
-    recorder = _Recorder()
     quiet = logging.getLogger("autograder.nbgrader")  # nbgrader's per-cell warnings, kept out of the terminal
     quiet.propagate = False
-    overwrite = OverwriteCells(add_missing_cells=True, log=quiet)
-    overwrite.log.addHandler(recorder)
+    if not quiet.handlers:
+        quiet.addHandler(logging.NullHandler())
     try:
-        nb, _ = overwrite.preprocess(nb, resources)
+        nb, _ = OverwriteCells(add_missing_cells=True, log=quiet).preprocess(nb, resources)
     except (KeyError, ValueError) as exc:
         # nbgrader cannot place restored cells when the notebook's order is broken:
         # fall back to the release notebook with the student's answers.
         nb, more = rebuild_from_release(nb, release)
         notes.append(f"the notebook's cells could not be matched ({exc}); answers were matched by name")
+        notes.extend(more[1:])
         nb, _ = OverwriteCells(add_missing_cells=True, log=quiet).preprocess(nb, resources)
-    finally:
-        overwrite.log.removeHandler(recorder)
     # cells nbgrader added back hold plain dicts: make the whole notebook attribute-accessible
     return Prepared(nb=nbformat.from_dict(nb), notes=notes)

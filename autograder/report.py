@@ -1,17 +1,13 @@
-"""Reports of a grading run: feedback HTML, grades.csv, cells.csv, summary, histogram."""
+"""Reports of a grading run: grades.csv, cells.csv, the summary, the histogram."""
 
 from __future__ import annotations
 
-import copy
 import csv
 import logging
 import sys
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from nbformat import NotebookNode
-from nbgrader import utils
 
 if TYPE_CHECKING:
     from .results import GradingRun
@@ -33,92 +29,6 @@ GRADES_COLUMNS = [
     "status",
 ]
 CELLS_COLUMNS = ["student_id", "assignment", "grade_id", "points", "max_points", "message", "tags"]
-
-_exporter: Any = None
-
-
-def _exporter_class() -> Any:
-    from nbconvert.exporters import HTMLExporter, TemplateExporter
-    from nbconvert.filters.highlight import Highlight2HTML
-    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
-
-    class FeedbackExporter(HTMLExporter):
-        """nbconvert's HTML exporter without its final BeautifulSoup pass.
-
-        That pass (alt texts, tab indices) re-parses the whole page, inline CSS
-        included, and costs more than everything else in grading a notebook.
-        """
-
-        def from_notebook_node(self, nb: NotebookNode, resources: Any = None, **kw: Any) -> Any:
-            langinfo = nb.metadata.get("language_info", {})
-            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
-            highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
-            resources = self._init_resources(resources)
-            data_filter = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
-            self.register_filter("highlight_code", highlight_code)
-            self.register_filter("filter_data_type", data_filter)
-            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
-
-    return FeedbackExporter
-
-
-def _feedback_exporter() -> Any:
-    """nbgrader's feedback HTML exporter (its own template), built once."""
-    global _exporter
-    if _exporter is None:
-        import os
-
-        import nbgrader
-        from traitlets.config import Config
-
-        base = os.path.dirname(nbgrader.__file__)
-        config = Config()
-        config.HTMLExporter.template_name = "feedback"
-        config.HTMLExporter.extra_template_basedirs = [
-            os.path.join(base, "server_extensions", "formgrader", "templates")
-        ]
-        config.HTMLExporter.extra_template_paths = [
-            os.path.join(base, "server_extensions", "formgrader", "static", "node_modules", "bootstrap", "dist", "css")
-        ]
-        _exporter = _exporter_class()(config=config)
-    return _exporter
-
-
-def feedback_notebook(nb: NotebookNode, release_cells: dict[str, NotebookNode]) -> NotebookNode:
-    """A copy of the graded notebook fit to show the student.
-
-    Test cells show their released source (hidden tests removed); error
-    outputs of test cells show the failure message only, no traceback.
-    """
-    shown = copy.deepcopy(nb)
-    for cell in shown.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        gid = meta.get("grade_id")
-        if gid in release_cells and utils.is_locked(release_cells[gid]):
-            cell.source = release_cells[gid].source
-        if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
-            for output in cell.outputs:
-                if output.output_type == "error":
-                    output.traceback = [f"{output.ename}: {output.evalue}"]
-    return shown
-
-
-def write_feedback(
-    nb: NotebookNode, *, release_cells: dict[str, NotebookNode], resources: dict[str, Any], path: Path
-) -> Path:
-    """Render nbgrader-style feedback HTML (points per cell, no hidden tests) to ``path``."""
-    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-    from nbgrader.preprocessors import GetGrades
-
-    shown = feedback_notebook(nb, release_cells)
-    res = copy.deepcopy(resources)
-    res["config_dir"] = str(path.parent / ".no-custom-css")
-    shown, res = GetGrades().preprocess(shown, res)
-    shown, res = CSSHTMLHeaderPreprocessor().preprocess(shown, res)
-    html, _ = _feedback_exporter().from_notebook_node(shown, resources=res)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
-    return path
 
 
 def _fmt(x: float) -> str:

@@ -1,203 +1,125 @@
-"""Start grading workers, sandboxed with bubblewrap where it is available.
+"""The grader's side of the sandbox: the zygote it starts and the test processes it forks.
 
-A sandboxed worker sees only the operating system's read-only files, the
-Python installation and the ``autograder`` package; never the course's
-``solutions/``, the gradebook, the output folder or other submissions. It has
-no network, its own process, IPC and host-name namespaces, and an empty
-private ``/tmp`` that is wiped after every submission.
+:class:`Sandbox` owns one zygote (:mod:`autograder.zygote`) for a whole run and
+restarts it if it dies. :meth:`Sandbox.grade` has the zygote fork a test
+process for one submission, sends it the cells, and reads back one record per
+cell. Nothing that arrives is trusted: every read has a deadline and a size
+cap, records are checked field by field, and a test process that overruns
+the notebook's time limit is killed with everything below it.
 """
 
 from __future__ import annotations
 
-import atexit
-import json
 import logging
 import os
-import shutil
+import signal
+import socket
 import subprocess
 import sys
-import sysconfig
 import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from .protocol import ProtocolError, receive, send, send_fd
 
 log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-SANDBOX_PACKAGE_ROOT = "/opt/grader"
+RECORD_CAP = 4 * 2**20  # one cell's record
+START_TIMEOUT = 300.0
 
 
-class WorkerError(RuntimeError):
-    """A grading worker could not start or stopped answering."""
+@dataclass(frozen=True)
+class Limits:
+    """Every limit of a grading run, defined once (the CLI takes its defaults from here)."""
+
+    cell_timeout: float = 30.0  # seconds per cell
+    notebook_timeout: float | None = None  # seconds per notebook; None: ten cells' worth, at least 60
+    memory: int = 4 * 2**30  # bytes of address space for the student's code
+    max_output: int = 20_000  # characters of output kept per cell
+    tmpfs: int = 64 * 2**20  # bytes of each private tmpfs of the student process
+    max_feedback: int = 2 * 2**20  # bytes of outputs kept per submission
+
+    @property
+    def wall_timeout(self) -> float:
+        return self.notebook_timeout or max(60.0, 10 * self.cell_timeout)
 
 
-def bwrap_path() -> str | None:
-    """Path of the ``bwrap`` executable, or None when bubblewrap is missing."""
-    return shutil.which("bwrap")
+class SandboxError(RuntimeError):
+    """The zygote could not start or stopped answering."""
 
 
-def sandbox_works() -> bool:
-    """True when bubblewrap can actually create a sandbox here."""
-    bwrap = bwrap_path()
-    if bwrap is None:
-        return False
-    probe = subprocess.run(
-        [*_bwrap_args(bwrap), "/bin/true"],
-        capture_output=True,
-        timeout=30,
-        check=False,
-    )
-    if probe.returncode != 0:
-        log.debug("bubblewrap probe failed: %s", probe.stderr.decode(errors="replace"))
-    return probe.returncode == 0
+def jail_available() -> tuple[bool, str]:
+    """Whether student code can be jailed on this machine, and if not, why."""
+    try:
+        from . import jail
+    except ImportError as exc:  # pragma: no cover  (the module ships with the package)
+        return False, f"the jail module is missing ({exc})"
+    return jail.available()
 
 
-def _system_dirs() -> list[str]:
-    args: list[str] = []
-    for top in ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/etc"):
-        if os.path.islink(top):
-            args += ["--symlink", os.readlink(top), top]
-        elif os.path.isdir(top):
-            args += ["--ro-bind", top, top]
-    return args
-
-
-def _python_dirs() -> list[str]:
-    seen: list[str] = []
-    candidates = [sys.prefix, sys.base_prefix, sys.exec_prefix, sysconfig.get_paths()["purelib"]]
-    candidates.append(str(Path(sys.executable).resolve().parent.parent))
-    for path in candidates:
-        real = os.path.realpath(path)
-        if any(real == s or real.startswith(s + os.sep) for s in seen):
-            continue
-        if real.startswith(("/usr/", "/bin/", "/lib")):
-            continue
-        seen.append(real)
-    args: list[str] = []
-    for path in seen:
-        args += ["--ro-bind", path, path]
-        original = os.path.abspath(path)
-        if original != path:
-            args += ["--ro-bind", path, original]
-    # a virtual environment is reached through its own path (sys.prefix) too
-    if os.path.abspath(sys.prefix) != os.path.realpath(sys.prefix):
-        args += ["--ro-bind", os.path.realpath(sys.prefix), os.path.abspath(sys.prefix)]
-    return args
-
-
-def _bound_paths() -> list[str]:
-    """Paths bound into the sandbox from the host (never wiped by the worker)."""
-    args = _python_dirs()
-    return sorted({args[i + 2] for i in range(0, len(args), 3)} | {SANDBOX_PACKAGE_ROOT})
-
-
-def _bwrap_args(bwrap: str) -> list[str]:
-    return [
-        bwrap,
-        "--die-with-parent",
-        "--new-session",
-        "--unshare-user-try",
-        "--unshare-pid",
-        "--unshare-net",
-        "--unshare-ipc",
-        "--unshare-uts",
-        "--unshare-cgroup-try",
-        # /tmp first: a course checked out below /tmp must stay visible through its binds
-        "--tmpfs",
-        "/tmp",
-        *_system_dirs(),
-        *_python_dirs(),
-        "--ro-bind",
-        str(PACKAGE_DIR),
-        f"{SANDBOX_PACKAGE_ROOT}/autograder",
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        "--setenv",
-        "HOME",
-        "/tmp/workspace",
-        "--setenv",
-        "PYTHONPATH",
-        SANDBOX_PACKAGE_ROOT,
-        "--setenv",
-        "MPLCONFIGDIR",
-        "/tmp/.matplotlib",
-        "--setenv",
-        "AUTOGRADER_WORKDIR",
-        "/tmp/workspace",
-        "--setenv",
-        "AUTOGRADER_CLEAN_DIRS",
-        "/tmp:/dev/shm",
-        "--setenv",
-        "AUTOGRADER_KEEP",
-        os.pathsep.join(_bound_paths()),
-        "--chdir",
-        "/tmp",
-        # everything but /tmp and /dev/shm (both wiped after every submission) is read-only
-        "--remount-ro",
-        "/",
-    ]
-
-
-class Worker:
-    """One warm worker process, optionally inside bubblewrap.
-
-    Create workers from the thread that will outlive them (the main thread):
-    bubblewrap's ``--die-with-parent`` ends a worker when the thread that
-    started it exits. :meth:`wait_ready` may be called from any thread.
-    """
+class Zygote:
+    """One zygote process; see :mod:`autograder.zygote`."""
 
     def __init__(self, *, sandboxed: bool) -> None:
         self.sandboxed = sandboxed
-        self._private: str | None = None
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER_", "PYTHON"))}
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-        env["MPLBACKEND"] = "Agg"
-        env["OMP_NUM_THREADS"] = "1"
-        env["MKL_NUM_THREADS"] = "1"
-        python = sys.executable
-        self._log = tempfile.TemporaryFile(prefix="autograder-worker-log-")
+        ours, theirs = socket.socketpair()
+        self._control = ours
+        self._lock = threading.Lock()
+        self._log = tempfile.TemporaryFile(prefix="autograder-zygote-log-")
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONPATH": str(PACKAGE_DIR.parent),
+            "MPLBACKEND": "Agg",
+            "OMP_NUM_THREADS": "1",
+            "HOME": tempfile.gettempdir(),
+            "MPLCONFIGDIR": tempfile.mkdtemp(prefix="autograder-mpl-"),
+        }
+        cmd = [sys.executable, "-m", "autograder.zygote", str(theirs.fileno())]
         if sandboxed:
-            bwrap = bwrap_path()
-            assert bwrap is not None
-            cmd = [*_bwrap_args(bwrap), python, "-m", "autograder.worker"]
-        else:
-            self._private = tempfile.mkdtemp(prefix="autograder-worker-")
-            env["PYTHONPATH"] = str(PACKAGE_DIR.parent)
-            env["AUTOGRADER_WORKDIR"] = os.path.join(self._private, "workspace")
-            env["MPLCONFIGDIR"] = os.path.join(self._private, ".matplotlib")
-            cmd = [python, "-m", "autograder.worker"]
+            cmd.append("--sandboxed")
         self.process = subprocess.Popen(
             cmd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
             stderr=self._log,
             env=env,
-            cwd=self._private or "/",
-            text=True,
-            bufsize=1,
+            cwd="/",
+            pass_fds=[theirs.fileno()],
             start_new_session=True,
         )
+        theirs.close()
         self._ready = False
 
     def wait_ready(self) -> None:
-        """Block until the worker has imported torch and said it is ready.
+        """Block until the zygote has imported torch.
 
         Raises:
-            WorkerError: it exited or did not answer within five minutes.
+            SandboxError: it exited or did not answer in time.
         """
         if self._ready:
             return
-        ready = self._read_line(timeout=300)
-        if not ready or not ready.get("ready"):
+        try:
+            header, _ = receive(self._control, deadline=time.monotonic() + START_TIMEOUT, max_blobs=0)
+        except ProtocolError as exc:
             detail = self.log_tail()
             self.close()
-            raise WorkerError(f"the grading worker did not start: {detail or 'no message'}")
+            raise SandboxError(f"the grading sandbox did not start: {detail or exc}") from exc
+        if not header.get("ready"):
+            self.close()
+            raise SandboxError("the grading sandbox did not start")
         self._ready = True
 
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
     def log_tail(self) -> str:
-        """The last line the worker wrote to its standard error."""
+        """The last line the zygote wrote to its standard error."""
         try:
             self._log.seek(0)
             lines = [line for line in self._log.read().decode(errors="replace").splitlines() if line.strip()]
@@ -205,85 +127,130 @@ class Worker:
             return ""
         return lines[-1].strip() if lines else ""
 
-    def _read_line(self, *, timeout: float) -> dict[str, Any] | None:
-        import selectors
-
-        assert self.process.stdout is not None
-        selector = selectors.DefaultSelector()
-        selector.register(self.process.stdout, selectors.EVENT_READ)
-        try:
-            if not selector.select(timeout):
-                return None
-        finally:
-            selector.close()
-        line = self.process.stdout.readline()
-        if not line:
-            return None
-        return json.loads(line)
-
-    def run(self, request: dict[str, Any], *, timeout: float) -> dict[str, Any]:
-        """Send one request; wait at most ``timeout`` seconds for its answer."""
+    def spawn(self) -> tuple[socket.socket, int]:
+        """Fork a test process; return the grader's end of its socket and its pid."""
         self.wait_ready()
-        assert self.process.stdin is not None
+        ours, theirs = socket.socketpair()
         try:
-            self.process.stdin.write(json.dumps(request) + "\n")
-            self.process.stdin.flush()
-        except BrokenPipeError as exc:
-            raise WorkerError("the grading worker stopped") from exc
-        response = self._read_line(timeout=timeout)
-        if response is None:
-            raise WorkerError("the grading worker stopped answering")
-        return response
+            with self._lock:
+                send_fd(self._control, theirs.fileno(), {"op": "spawn", "id": id(ours)})
+                header, _ = receive(self._control, deadline=time.monotonic() + 30, max_blobs=0)
+        except (ProtocolError, OSError) as exc:
+            ours.close()
+            raise SandboxError(f"the grading sandbox stopped answering ({exc})") from exc
+        finally:
+            theirs.close()
+        pid = header.get("pid")
+        if type(pid) is not int or pid <= 0:
+            ours.close()
+            raise SandboxError("the grading sandbox sent a malformed answer")
+        return ours, pid
 
     def close(self) -> None:
-        """Stop the worker and everything it started."""
         try:
-            if self.process.stdin:
-                self.process.stdin.close()
+            self._control.close()
             self.process.wait(timeout=5)
         except (subprocess.TimeoutExpired, OSError):
             pass
         if self.process.poll() is None:
             try:
-                os.killpg(self.process.pid, 9)
+                os.killpg(self.process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             self.process.wait()
-        if self.process.stdout:
-            self.process.stdout.close()
-        if self._private:
-            shutil.rmtree(self._private, ignore_errors=True)
         self._log.close()
 
 
-_idle: list[Worker] = []
-_idle_lock = __import__("threading").Lock()
+class Sandbox:
+    """Grades submissions in fresh test and student processes; owns the zygote and its restarts.
+
+    Create it from the thread that will outlive the grading threads (the main thread).
+    """
+
+    def __init__(self, *, sandboxed: bool, limits: Limits) -> None:
+        self.sandboxed = sandboxed
+        self.limits = limits
+        self._zygote = Zygote(sandboxed=sandboxed)
+        self._lock = threading.Lock()
+
+    def wait_ready(self) -> None:
+        self._zygote.wait_ready()
+
+    def _live_zygote(self) -> Zygote:
+        with self._lock:
+            if not self._zygote.alive():
+                log.warning("the grading sandbox stopped (%s); starting a new one", self._zygote.log_tail())
+                self._zygote.close()
+                self._zygote = Zygote(sandboxed=self.sandboxed)
+            return self._zygote
+
+    def grade(self, cells: list[dict[str, Any]]) -> dict[str, Any]:
+        """Run ``cells`` (``{"source", "kind"}``, kind ``student``, ``locked`` or ``test``).
+
+        Returns ``{"cells": [records], "status", "cell", "detail"}`` where
+        ``status`` is ``completed``, ``cell_timeout``, ``wall_timeout`` or ``died``.
+        Never raises for anything the student's code did.
+
+        Raises:
+            SandboxError: the zygote itself could not be used.
+        """
+        sock, pid = self._live_zygote().spawn()
+        limits = self.limits
+        started = time.monotonic()
+        deadline = started + limits.wall_timeout
+        records: list[dict[str, Any]] = []
+        current: int | None = None
+        status, detail = "died", "the grading process ended before the notebook was done"
+        budget = limits.max_feedback
+        try:
+            student_limits = {
+                "memory": limits.memory,
+                "cell_timeout": limits.cell_timeout,
+                "max_output": limits.max_output,
+                "tmpfs": limits.tmpfs,
+                "sandboxed": self.sandboxed,
+            }
+            send(sock, {"limits": student_limits})
+            receive(sock, deadline=time.monotonic() + 60, max_blobs=0)
+            send(sock, {"cells": cells})
+            while True:
+                record, _ = receive(sock, deadline=deadline, max_header=RECORD_CAP, max_blobs=0)
+                if record.get("done"):
+                    status = str(record.get("status", "completed"))
+                    current = record.get("cell") if type(record.get("cell")) is int else None
+                    detail = str(record.get("detail", ""))[:500]
+                    break
+                index = record.get("index")
+                if type(index) is not int or not 0 <= index < len(cells):
+                    raise ProtocolError("a record for an unknown cell")
+                size = len(repr(record.get("outputs")))
+                if size > budget:
+                    record["outputs"] = [
+                        {
+                            "output_type": "stream",
+                            "name": "stderr",
+                            "text": "[outputs not shown: this submission's outputs exceed the feedback cap]\n",
+                        }
+                    ]
+                    size = 0
+                budget -= size
+                records.append(record)
+                current = index + 1 if index + 1 < len(cells) else None
+        except ProtocolError as exc:
+            if time.monotonic() >= deadline:
+                status, detail = "wall_timeout", f"the notebook ran longer than {limits.wall_timeout:g} s in all"
+            else:
+                detail = f"the grading process stopped ({exc})"
+        finally:
+            sock.close()
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        return {"cells": records, "status": status, "cell": current, "detail": detail}
+
+    def close(self) -> None:
+        self._zygote.close()
 
 
-def acquire_worker(*, sandboxed: bool) -> Worker:
-    """A warm worker: an idle one from an earlier run in this process, or a new one."""
-    with _idle_lock:
-        for i, worker in enumerate(_idle):
-            if worker.sandboxed == sandboxed and worker.process.poll() is None:
-                return _idle.pop(i)
-    return Worker(sandboxed=sandboxed)
-
-
-def release_worker(worker: Worker) -> None:
-    """Keep ``worker`` warm for the next run in this process (closed at exit)."""
-    if worker.process.poll() is not None:
-        worker.close()
-        return
-    with _idle_lock:
-        _idle.append(worker)
-
-
-def close_idle_workers() -> None:
-    """Stop every idle worker."""
-    with _idle_lock:
-        workers, _idle[:] = list(_idle), []
-    for worker in workers:
-        worker.close()
-
-
-atexit.register(close_idle_workers)
+__all__ = ["Limits", "Sandbox", "SandboxError", "asdict", "jail_available"]

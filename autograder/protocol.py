@@ -1,0 +1,357 @@
+"""Messages between the grader's processes, and the plain data they may carry.
+
+A message is one frame on a stream socket::
+
+    4 bytes   big-endian length of the header
+    header    UTF-8 JSON object; ``"blobs": [n0, n1, ...]`` gives the lengths of
+    blobs     raw byte strings that follow, in order (tensor contents)
+
+Values inside a header are plain data: ``None``, bools, ints, floats, strings,
+lists, and tagged objects for tuples, dicts, tensors (dtype, shape and a blob
+index), dtypes, numpy scalars, handles and errors. Decoding builds nothing
+but these: no pickle, no code, no class named by the sender. Every read has
+a deadline and size caps, so a peer that sends half a message, too much, or
+nothing at all cannot hang or flood the reader.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import select
+import socket
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+MAX_HEADER = 4 * 2**20
+MAX_BLOBS = 256 * 2**20
+MAX_DEPTH = 32
+MAX_ITEMS = 100_000
+
+DTYPES: dict[str, torch.dtype] = {
+    str(d).removeprefix("torch."): d
+    for d in (
+        torch.float16,
+        torch.bfloat16,
+        torch.float32,
+        torch.float64,
+        torch.complex64,
+        torch.complex128,
+        torch.uint8,
+        torch.int8,
+        torch.int16,
+        torch.int32,
+        torch.int64,
+        torch.bool,
+    )
+}
+DTYPE_NAMES = {d: name for name, d in DTYPES.items()}
+
+
+class ProtocolError(RuntimeError):
+    """A peer sent something that is not a valid message, too much, or nothing in time."""
+
+
+class PeerClosed(ProtocolError):
+    """The peer closed its end (it exited or was killed)."""
+
+
+class Deadline(ProtocolError):
+    """No complete message arrived before the deadline."""
+
+
+@dataclass(frozen=True)
+class Handle:
+    """A reference to an object that lives in the other process."""
+
+    id: int
+    type_name: str
+    callable: bool
+    is_class: bool
+
+
+@dataclass(frozen=True)
+class RemoteError:
+    """An exception raised in the other process, as data."""
+
+    type_name: str
+    message: str
+    frames: tuple[tuple[str, int, str], ...] = ()
+
+
+# --- framing ----------------------------------------------------------------------------------
+
+
+def send(sock: socket.socket, header: dict[str, Any], blobs: list[bytes] | None = None) -> None:
+    """Send one message (blocking until written)."""
+    blobs = blobs or []
+    header = {**header, "blobs": [len(b) for b in blobs]}
+    data = json.dumps(header, allow_nan=False, separators=(",", ":")).encode()
+    sock.sendall(struct.pack(">I", len(data)) + data)
+    for blob in blobs:
+        sock.sendall(blob)
+
+
+def _read_exactly(sock: socket.socket, n: int, deadline: float | None, into: bytearray) -> None:
+    while len(into) < n:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Deadline("no complete message in time")
+            ready, _, _ = select.select([sock], [], [], left)
+            if not ready:
+                raise Deadline("no complete message in time")
+        try:
+            chunk = sock.recv(min(n - len(into), 1 << 20))
+        except (ConnectionResetError, BrokenPipeError) as exc:
+            raise PeerClosed("the other process closed the connection") from exc
+        if not chunk:
+            raise PeerClosed("the other process closed the connection")
+        into += chunk
+
+
+def receive(
+    sock: socket.socket,
+    *,
+    deadline: float | None = None,
+    max_header: int = MAX_HEADER,
+    max_blobs: int = MAX_BLOBS,
+) -> tuple[dict[str, Any], list[bytes]]:
+    """Read one message; ``deadline`` is a ``time.monotonic()`` value (None: wait forever).
+
+    Raises:
+        Deadline: the message was not complete by the deadline.
+        PeerClosed: the peer closed the connection.
+        ProtocolError: the message is malformed or larger than the caps.
+    """
+    buf = bytearray()
+    _read_exactly(sock, 4, deadline, buf)
+    (length,) = struct.unpack(">I", bytes(buf))
+    if length > max_header:
+        raise ProtocolError(f"message header of {length} bytes is larger than the cap of {max_header}")
+    buf = bytearray()
+    _read_exactly(sock, length, deadline, buf)
+    try:
+        header = json.loads(bytes(buf))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProtocolError(f"message header is not JSON ({exc})") from exc
+    if not isinstance(header, dict):
+        raise ProtocolError("message header is not an object")
+    sizes = header.get("blobs", [])
+    if not isinstance(sizes, list) or not all(type(n) is int and n >= 0 for n in sizes):
+        raise ProtocolError("message blob sizes are malformed")
+    if sum(sizes) > max_blobs:
+        raise ProtocolError(f"message of {sum(sizes)} bytes is larger than the cap of {max_blobs}")
+    blobs = []
+    for n in sizes:
+        buf = bytearray()
+        _read_exactly(sock, n, deadline, buf)
+        blobs.append(bytes(buf))
+    return header, blobs
+
+
+def send_fd(sock: socket.socket, fd: int, header: dict[str, Any]) -> None:
+    """Send ``header`` with the file descriptor ``fd`` attached (SCM_RIGHTS)."""
+    data = json.dumps(header).encode()
+    socket.send_fds(sock, [struct.pack(">I", len(data)) + data], [fd])
+
+
+def receive_fd(sock: socket.socket) -> tuple[dict[str, Any], int | None]:
+    """Receive a message sent with :func:`send_fd` (blocking)."""
+    data, fds, _, _ = socket.recv_fds(sock, MAX_HEADER + 4, 4)
+    if not data:
+        raise PeerClosed("the other process closed the connection")
+    (length,) = struct.unpack(">I", data[:4])
+    header = json.loads(data[4 : 4 + length])
+    for extra in fds[1:]:
+        os.close(extra)
+    return header, (fds[0] if fds else None)
+
+
+# --- values -----------------------------------------------------------------------------------
+
+
+def tensor_bytes(t: torch.Tensor) -> bytes:
+    """The raw contents of ``t`` (any dtype), row-major."""
+    flat = t.detach().cpu().contiguous().reshape(-1)
+    if flat.numel() == 0:
+        return b""
+    return flat.view(torch.uint8).numpy().tobytes()
+
+
+def tensor_from(data: bytes, dtype_name: str, shape: list[int], requires_grad: bool = False) -> torch.Tensor:
+    """A fresh plain tensor from :func:`tensor_bytes` output.
+
+    Raises:
+        ProtocolError: unknown dtype, or the size does not match the shape.
+    """
+    dtype = DTYPES.get(dtype_name)
+    if dtype is None:
+        raise ProtocolError(f"unknown tensor dtype {dtype_name!r}")
+    if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape) or len(shape) > 16:
+        raise ProtocolError("malformed tensor shape")
+    numel = math.prod(shape)
+    itemsize = torch.empty((), dtype=dtype).element_size()
+    if len(data) != numel * itemsize:
+        raise ProtocolError(f"tensor of shape {shape} and dtype {dtype_name} cannot hold {len(data)} bytes")
+    if numel == 0:
+        t = torch.empty(shape, dtype=dtype)
+    else:
+        t = torch.frombuffer(bytearray(data), dtype=torch.uint8).view(dtype).reshape(shape).clone()
+    if requires_grad and (t.is_floating_point() or t.is_complex()):
+        t.requires_grad_(True)
+    return t
+
+
+class Encoder:
+    """Turns a value into header data plus blobs; ``handle_for`` decides what is not plain."""
+
+    def __init__(self, handle_for: Callable[[Any], Any] | None = None, *, max_blob_bytes: int = MAX_BLOBS) -> None:
+        self.blobs: list[bytes] = []
+        self._size = 0
+        self._handle_for = handle_for
+        self._max = max_blob_bytes
+        self.tensors: list[torch.Tensor] = []  # every tensor encoded, in order
+
+    def encode(self, value: Any, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH:
+            raise ProtocolError("the value is nested too deeply to send")
+        kind = type(value)
+        if value is None or kind is bool or kind is str:
+            return value
+        if kind is int:
+            return value if -(2**63) <= value < 2**63 else {"$bigint": str(value)}
+        if kind is float:
+            return value if math.isfinite(value) else {"$float": repr(value)}
+        if isinstance(value, torch.Tensor):
+            data = tensor_bytes(value)
+            self._size += len(data)
+            if self._size > self._max:
+                raise ProtocolError(f"the tensors to send are larger than {self._max} bytes")
+            self.blobs.append(data)
+            self.tensors.append(value)
+            return {
+                "$tensor": len(self.blobs) - 1,
+                "dtype": DTYPE_NAMES.get(value.dtype, "?"),
+                "shape": list(value.shape),
+                "grad": bool(value.requires_grad),
+            }
+        if kind is list or kind is tuple:
+            if len(value) > MAX_ITEMS:
+                raise ProtocolError("the sequence is too long to send")
+            items = [self.encode(v, depth + 1) for v in value]
+            return items if kind is list else {"$tuple": items}
+        if kind is dict and all(type(k) in (str, int) for k in value):
+            if len(value) > MAX_ITEMS:
+                raise ProtocolError("the dict is too long to send")
+            return {"$dict": [[k, self.encode(v, depth + 1)] for k, v in value.items()]}
+        if isinstance(value, torch.dtype):
+            return {"$dtype": DTYPE_NAMES.get(value, "?")}
+        if kind is torch.Size:
+            return {"$tuple": [int(n) for n in value]}
+        if kind is Handle:
+            return {"$handle": value.id}
+        if kind is RemoteError:
+            return {"$error": value.type_name, "message": value.message, "frames": [list(f) for f in value.frames]}
+        special = _encode_numpy(value)
+        if special is not None:
+            return special
+        if self._handle_for is not None:
+            encoded = self._handle_for(value)
+            if isinstance(encoded, dict) and "$module" in encoded:
+                # a plain torch.nn module sent by value: its arguments and parameters are data too
+                return {
+                    "$module": encoded["$module"],
+                    "init": self.encode(encoded["init"], depth + 1),
+                    "state": self.encode(encoded["state"], depth + 1),
+                    "training": bool(encoded.get("training", True)),
+                }
+            if encoded is not None:
+                return encoded
+        raise ProtocolError(f"a {kind.__name__} cannot be sent")
+
+
+def _encode_numpy(value: Any) -> Any:
+    module = type(value).__module__
+    if module != "numpy":
+        return None
+    import numpy
+
+    if isinstance(value, numpy.generic) and value.dtype.kind in "biuf":
+        return {"$np": str(value.dtype), "value": value.item() if math.isfinite(float(value)) else repr(value.item())}
+    return None
+
+
+class Decoder:
+    """Rebuilds values from header data and blobs; ``resolve`` turns handle dicts into objects."""
+
+    def __init__(self, blobs: list[bytes], resolve: Callable[[dict[str, Any]], Any] | None = None) -> None:
+        self._blobs = blobs
+        self._resolve = resolve
+        self.tensors: list[torch.Tensor] = []
+
+    def decode(self, data: Any, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH:
+            raise ProtocolError("the value is nested too deeply")
+        kind = type(data)
+        if data is None or kind in (bool, int, float, str):
+            return data
+        if kind is list:
+            return [self.decode(v, depth + 1) for v in data]
+        if kind is not dict:
+            raise ProtocolError(f"unexpected {kind.__name__} in a message")
+        if "$tensor" in data:
+            index = data["$tensor"]
+            if type(index) is not int or not 0 <= index < len(self._blobs):
+                raise ProtocolError("tensor refers to a missing blob")
+            t = tensor_from(self._blobs[index], data.get("dtype"), data.get("shape"), bool(data.get("grad")))
+            self.tensors.append(t)
+            return t
+        if "$tuple" in data:
+            return tuple(self.decode(v, depth + 1) for v in _list(data["$tuple"]))
+        if "$dict" in data:
+            out = {}
+            for pair in _list(data["$dict"]):
+                if type(pair) is not list or len(pair) != 2 or type(pair[0]) not in (str, int):
+                    raise ProtocolError("malformed dict")
+                out[pair[0]] = self.decode(pair[1], depth + 1)
+            return out
+        if "$dtype" in data:
+            dtype = DTYPES.get(data["$dtype"])
+            if dtype is None:
+                raise ProtocolError(f"unknown dtype {data['$dtype']!r}")
+            return dtype
+        if "$float" in data:
+            return float(str(data["$float"]))
+        if "$bigint" in data:
+            return int(str(data["$bigint"])[:400])
+        if "$np" in data:
+            import numpy
+
+            name = str(data["$np"])
+            if name not in {"bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32", "float64"}:
+                raise ProtocolError(f"unknown numpy dtype {name!r}")
+            value = data.get("value")
+            return numpy.dtype(name).type(float(value) if isinstance(value, str) else value)
+        if "$error" in data:
+            frames = tuple(
+                (str(f[0])[:100], int(f[1]), str(f[2])[:300])
+                for f in _list(data.get("frames", []))[:20]
+                if type(f) is list and len(f) == 3 and type(f[1]) is int
+            )
+            return RemoteError(str(data["$error"])[:100], str(data.get("message", ""))[:4000], frames)
+        if self._resolve is not None:
+            return self._resolve(data)
+        raise ProtocolError("unexpected object in a message")
+
+
+def _list(value: Any) -> list[Any]:
+    if type(value) is not list:
+        raise ProtocolError("expected a list in a message")
+    return value

@@ -1,0 +1,326 @@
+"""The test process: runs one notebook's test cells, trusted, against a jailed student process.
+
+Forked by the zygote for one submission. Before it reads anything of the job
+it forks the student process, which enters its jail (:mod:`autograder.jail`)
+and serves :mod:`autograder.student` on one socket: the student process never
+holds a test, an expected value or a helper of the tests in its memory.
+
+Then it reads the job from the grader (the notebook's cells and the limits),
+and walks the cells in order:
+
+* a student cell (an answer, or any cell the student added) runs in the
+  student process; the callables it defines become proxies in the test namespace;
+* a locked cell that is not a test (imports, the notebook's setup) runs in both;
+* a test cell runs here, in a namespace of its own where trusted names win
+  over the student's and builtins cannot be shadowed.
+
+One record per cell goes back to the grader (nbformat outputs), then ``done``.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import io
+import os
+import resource
+import signal
+import socket
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from . import proxy
+from .protocol import ProtocolError, receive, send
+from .student import CappedStream
+
+OUTPUT_TYPES = {"stream", "error", "execute_result", "display_data"}
+HIDDEN_NOTE = "output your code printed while the tests ran is not shown"
+
+
+class TestTimeout(BaseException):
+    """A test cell ran longer than its limit."""
+
+
+@dataclass(frozen=True)
+class StudentLimits:
+    """What the student process may use (sent by the grader with the job)."""
+
+    memory: int
+    cell_timeout: float
+    max_output: int
+    tmpfs: int
+    sandboxed: bool
+
+
+def _vm_size() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def start_student(limits: StudentLimits) -> tuple[socket.socket, int]:
+    """Fork the student process; return the test side of its socket and its pid."""
+    ours, theirs = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:  # the student process
+        code = 0
+        try:
+            ours.close()
+            if limits.sandboxed:
+                from . import jail
+
+                jail.enter(
+                    jail.JailLimits(memory_bytes=limits.memory, tmpfs_bytes=limits.tmpfs),
+                    keep_fds=[theirs.fileno()],
+                )
+            else:
+                _unsandboxed_limits(limits, keep=theirs.fileno())
+            from .student import run
+
+            run(theirs, cell_timeout=limits.cell_timeout, max_output=limits.max_output)
+        except BaseException:  # noqa: BLE001  (the child must end with os._exit)
+            code = 70
+        finally:
+            os._exit(code)
+    theirs.close()
+    return ours, pid
+
+
+def _unsandboxed_limits(limits: StudentLimits, *, keep: int) -> None:
+    """The little that can be done without a jail (``--unsandboxed``): own session, limits, no fds."""
+    import ctypes
+    import tempfile
+
+    os.setsid()
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+    if limits.memory > 0:
+        limit = _vm_size() + limits.memory
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.closerange(3, keep)
+    os.closerange(keep + 1, 1 << 16)
+    work = tempfile.mkdtemp(prefix="autograder-student-")
+    os.chdir(work)
+    os.environ["HOME"] = work
+
+
+class TestRunner:
+    """Runs the cells of one job; see the module docstring."""
+
+    def __init__(self, session: proxy.Session, *, cell_timeout: float, max_output: int) -> None:
+        self.session = session
+        self.cell_timeout = cell_timeout
+        self.max_output = max_output
+        self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+        self._proxies: set[str] = set()
+        self._count = 0
+        self.status = "completed"
+        self.failed_cell: int | None = None
+        self.detail = ""
+
+    def _student(self, index: int, source: str) -> list[dict[str, Any]]:
+        if self.session.gone:
+            return [_error("NotRun", f"not run: {self.session.gone}")]
+        try:
+            reply, _ = self.session.request("exec", {"cell": index + 1, "source": source}, timeout=self.cell_timeout)
+        except proxy.StudentGone as exc:
+            self._note_gone(index, str(exc))
+            return [_error("Stopped", str(exc))]
+        if "error" in reply:
+            return [_error("Error", "the cell could not be run")]
+        for name in reply.get("names", [])[:1000]:
+            if type(name) is not str or not name.isidentifier() or hasattr(builtins, name):
+                continue
+            if name in self.namespace and name not in self._proxies:
+                continue  # the tests' own name wins
+            self.namespace[name] = proxy.RemoteName(self.session, name)
+            self._proxies.add(name)
+        return _checked_outputs(reply.get("outputs"), self.max_output)
+
+    def _note_gone(self, index: int, reason: str) -> None:
+        if self.status == "completed":
+            self.status = "cell_timeout" if "time" in reason else "died"
+            self.failed_cell = index
+            self.detail = reason
+
+    def _trusted(self, index: int, source: str, *, test: bool) -> list[dict[str, Any]]:
+        """Run ``source`` here (a test cell, or a locked setup cell)."""
+        filename = f"<test {index + 1}>"
+        budget = [self.max_output]
+        out, err = CappedStream("stdout", budget), CappedStream("stderr", budget)
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = out, err
+        outputs: list[dict[str, Any]] = []
+        error: BaseException | None = None
+        result: Any = None
+        self._count += 1
+        gone_before = self.session.gone
+        try:
+            tree = ast.parse(source, filename=filename)
+            last = None
+            if tree.body and isinstance(tree.body[-1], ast.Expr):
+                last = ast.Expression(tree.body.pop().value)
+            signal.setitimer(signal.ITIMER_REAL, self.cell_timeout)
+            try:
+                exec(compile(tree, filename, "exec"), self.namespace)
+                if last is not None:
+                    result = eval(compile(last, filename, "eval"), self.namespace)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except BaseException as exc:  # noqa: BLE001  (a failing test is the normal case)
+            error = exc
+        finally:
+            sys.stdout, sys.stderr = saved
+        for name, value in list(self.namespace.items()):
+            if name in self._proxies and not proxy.is_proxy(value):
+                self._proxies.discard(name)  # the test rebound it: a trusted name from now on
+        for stream in (out, err):
+            text = stream.getvalue()
+            if text:
+                outputs.append({"output_type": "stream", "name": stream.name, "text": text})
+        if error is not None:
+            outputs.append(_test_error(error, self.cell_timeout))
+            if isinstance(error, TestTimeout) and not gone_before:
+                self.session.kill("your code was stopped when a test cell ran out of time")
+        elif result is not None:
+            outputs.append(
+                {
+                    "output_type": "execute_result",
+                    "execution_count": self._count,
+                    "metadata": {},
+                    "data": {"text/plain": _safe_repr(result)[: self.max_output]},
+                }
+            )
+        if self.session.gone and not gone_before:
+            self._note_gone(index, self.session.gone)
+        return outputs
+
+    def run(self, cells: list[dict[str, Any]], emit: Any) -> None:
+        for index, cell in enumerate(cells):
+            kind = cell.get("kind")
+            source = str(cell.get("source", ""))
+            started = time.perf_counter()
+            if kind == "test":
+                outputs = self._trusted(index, source, test=True)
+            elif kind == "locked":
+                outputs = self._student(index, source)
+                self._trusted(index, source, test=False)
+            else:
+                outputs = self._student(index, source)
+            emit(
+                {
+                    "index": index,
+                    "outputs": outputs,
+                    "execution_count": self._count,
+                    "seconds": round(time.perf_counter() - started, 4),
+                }
+            )
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except BaseException as exc:  # noqa: BLE001
+        return f"<repr failed: {type(exc).__name__}>"
+
+
+def _error(ename: str, evalue: str) -> dict[str, Any]:
+    return {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
+
+
+def _test_error(error: BaseException, cell_timeout: float) -> dict[str, Any]:
+    """A failing test cell's output: the message only, never the test's source or frames."""
+    if isinstance(error, TestTimeout):
+        return _error("TimeoutError", f"the test cell ran longer than {cell_timeout:g} s; your code was stopped")
+    if isinstance(error, proxy.StudentGone):
+        return _error("Stopped", str(error))
+    try:
+        message = str(error)
+    except BaseException:  # noqa: BLE001
+        message = "<the message could not be shown>"
+    name = type(error).__name__
+    if isinstance(error, NameError) and not isinstance(error, proxy.StudentError):
+        message += " (is the answer cell that defines it intact, and did it run without an error?)"
+    return _error(name, message[:4000])
+
+
+def _checked_outputs(outputs: Any, cap: int) -> list[dict[str, Any]]:
+    """The student process's outputs of a cell, rebuilt field by field (nothing else passes)."""
+    checked: list[dict[str, Any]] = []
+    if not isinstance(outputs, list):
+        return checked
+    budget = cap
+    for output in outputs[:10]:
+        if not isinstance(output, dict) or output.get("output_type") not in OUTPUT_TYPES:
+            continue
+        kind = output["output_type"]
+        if kind == "stream":
+            text = str(output.get("text", ""))[: max(0, budget)]
+            budget -= len(text)
+            name = "stderr" if output.get("name") == "stderr" else "stdout"
+            checked.append({"output_type": "stream", "name": name, "text": text})
+        elif kind == "error":
+            ename = str(output.get("ename", "Error"))[:100]
+            evalue = str(output.get("evalue", ""))[:4000]
+            tb = output.get("traceback") if isinstance(output.get("traceback"), list) else []
+            lines = [str(line)[:500] for line in tb[:40]]
+            checked.append({"output_type": "error", "ename": ename, "evalue": evalue, "traceback": lines})
+        elif kind == "execute_result":
+            data = output.get("data") if isinstance(output.get("data"), dict) else {}
+            text = str(data.get("text/plain", ""))[: max(0, budget)]
+            budget -= len(text)
+            count = output.get("execution_count")
+            checked.append(
+                {
+                    "output_type": "execute_result",
+                    "execution_count": count if type(count) is int else None,
+                    "metadata": {},
+                    "data": {"text/plain": text},
+                }
+            )
+    return checked
+
+
+def main(control: socket.socket) -> None:
+    """Entry of the forked test process: start the student, read the job, run it, report."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    header, _ = receive(control, deadline=time.monotonic() + 60)
+    limits = StudentLimits(**header["limits"])
+    student_sock, pid = start_student(limits)
+    send(control, {"student": pid})
+    job, _ = receive(control, deadline=time.monotonic() + 60)
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise TestTimeout()
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    warnings.filterwarnings("ignore", message=".*non-interactive.*")
+    session = proxy.Session(student_sock, pid, call_timeout=limits.cell_timeout)
+    proxy.install(session)
+    runner = TestRunner(session, cell_timeout=limits.cell_timeout, max_output=limits.max_output)
+    sys.stdin = io.StringIO()
+
+    def emit(record: dict[str, Any]) -> None:
+        send(control, record)
+
+    try:
+        runner.run(job["cells"], emit)
+    except ProtocolError:
+        pass
+    session.kill(session.gone or "finished")
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+    send(control, {"done": True, "status": runner.status, "cell": runner.failed_cell, "detail": runner.detail})

@@ -1,0 +1,122 @@
+"""The zygote: one warm process that forks a test process per submission.
+
+Run as ``python -m autograder.zygote FD [--sandboxed]`` by :mod:`autograder.sandbox`.
+It prepares the jail (:func:`autograder.jail.prepare_zygote`), imports torch,
+IPython and the course helpers once, says ``ready`` on the control socket
+``FD``, and then serves one kind of request: ``spawn`` with a socket attached,
+answered with the pid of a forked test process (:mod:`autograder.testproc`)
+that talks to the grader on that socket.
+
+The zygote never runs student code and never reads anything but the grader's
+requests: every student process is a grandchild that enters its own jail, in
+whose pid namespace the zygote does not exist.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+
+
+def _readable_paths() -> list[str]:
+    """Host paths the jailed student process must read: the Python installation and this package."""
+    import sysconfig
+    from pathlib import Path
+
+    paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, sysconfig.get_paths()["purelib"]]
+    paths.append(str(Path(sys.executable).resolve().parent.parent))
+    paths.append(str(Path(__file__).resolve().parent))
+    out: list[str] = []
+    for path in paths:
+        for candidate in {os.path.abspath(path), os.path.realpath(path)}:
+            if candidate not in out and not candidate.startswith(("/usr/", "/bin/", "/lib")):
+                out.append(candidate)
+    return out
+
+
+def _warm_up() -> None:
+    """Import and run once what the tests and the students' code use, so that forks start warm."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+    import numpy  # noqa: F401
+    import torch
+    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
+    from torch import nn
+    from torch.nn import functional as F
+
+    import autograder.checks  # noqa: F401
+    import autograder.course  # noqa: F401
+    import autograder.proxy  # noqa: F401
+    import autograder.student  # noqa: F401
+    import autograder.testproc  # noqa: F401
+
+    torch.set_num_threads(1)
+    X = torch.randn(4, 5, dtype=torch.float64, requires_grad=True)
+    K = torch.randn(2, 2, dtype=torch.float64, requires_grad=True)
+    Y, _ = autograder.course.record_ops(lambda a, b: F.conv2d(a[None, None], b[None, None])[0, 0], X, K)
+    torch.autograd.grad(Y.sum(), (X, K))
+    Z = X.unfold(0, 2, 1).unfold(1, 2, 1)
+    (Z * K).sum().backward()
+    (X @ X.T).sum().backward()
+    F.conv1d(torch.randn(1, 2, 5), torch.randn(3, 2, 1)).sum()
+    for module in (nn.Linear(3, 2), nn.Conv2d(3, 2, 1), nn.Conv1d(3, 2, 1)):
+        module.zero_grad()
+        list(module.parameters())
+    net = nn.Conv2d(1, 1, (1, 2))
+    ((net(torch.randn(1, 1, 3, 4)) - 1) ** 2).sum().backward()
+    torch.testing.assert_close(torch.ones(1), torch.ones(1))
+    torch.manual_seed(0)
+
+
+def main(argv: list[str]) -> int:
+    fd = int(argv[0])
+    sandboxed = "--sandboxed" in argv
+    os.environ["OMP_NUM_THREADS"] = "1"
+    os.environ["MKL_NUM_THREADS"] = "1"
+    os.environ["MPLBACKEND"] = "Agg"
+    if sandboxed:
+        from . import jail
+
+        jail.prepare_zygote(_readable_paths())
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)  # stray prints of imports must go nowhere
+    _warm_up()
+    from . import testproc
+    from .protocol import PeerClosed, receive_fd, send
+
+    control = socket.socket(fileno=fd)
+    send(control, {"ready": True, "pid": os.getpid()})
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # test processes are reaped by the kernel
+    while True:
+        try:
+            header, job_fd = receive_fd(control)
+        except (PeerClosed, OSError):
+            return 0
+        if header.get("op") != "spawn" or job_fd is None:
+            if job_fd is not None:
+                os.close(job_fd)
+            if header.get("op") == "stop":
+                return 0
+            continue
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                control.close()
+                os.setpgid(0, 0)
+                testproc.main(socket.socket(fileno=job_fd))
+            except BaseException:  # noqa: BLE001  (the child must end with os._exit)
+                code = 70
+            finally:
+                os._exit(code)
+        os.close(job_fd)
+        send(control, {"id": header.get("id"), "pid": pid})
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
