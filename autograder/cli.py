@@ -12,7 +12,6 @@ import logging
 import sys
 from pathlib import Path
 
-from . import report
 from .collect import SubmissionsError
 from .grading import AssignmentError, grade
 from .sandbox import Limits, SandboxError
@@ -51,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--course", type=Path, default=None, help="course root holding solutions/ (default: this course)")
     g.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    c = sub.add_parser(
+        "check",
+        help="check a notebook before submitting it (visible tests only)",
+        description="Run NOTEBOOK as the grader would, with the visible tests only; exit 1 if anything is wrong.",
+    )
+    c.add_argument("notebook", type=Path, help="the notebook to check, e.g. corr2d.ipynb")
+    c.add_argument("--course", type=Path, default=None, help="course root holding exercises/ (default: this course)")
     b = sub.add_parser("bench", help="compare this grader's throughput with stock nbgrader autograde")
     b.add_argument("-n", type=int, default=30, help="number of submissions (default: %(default)s)")
     b.add_argument("--jobs", type=int, default=None)
@@ -61,6 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    if args.command == "check":
+        from .grading import COURSE_ROOT
+        from .selfcheck import check
+
+        try:
+            report = check(args.notebook, course_root=(args.course or COURSE_ROOT).resolve())
+        except (FileNotFoundError, SandboxError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(report.format())
+        return 0 if report.ok else 1
     if args.command == "bench":
         from .bench import run_bench
 
