@@ -56,7 +56,23 @@ _EXCEPTIONS = {
 
 
 class StudentError(Exception):
-    """Base of every exception re-raised from the student's code."""
+    """Base of every exception re-raised from the student's code.
+
+    ``call`` describes the call that failed, ``where`` the student's frames,
+    ``detail`` the exception's own message (not shown for calls made by hidden tests).
+    """
+
+    call = ""
+    where = ""
+    detail = ""
+
+    def redacted(self) -> str:
+        """The message without the exception's own text (which could echo hidden inputs)."""
+        text = f"{self.call} failed"
+        if self.where:
+            text += f" in your code ({self.where})"
+        kind = type(self).__name__
+        return f"{text} with {kind} in a hidden test (its message is not shown; run the visible tests to see it)"
 
 
 _error_classes: dict[str, type] = {}
@@ -201,11 +217,14 @@ class Session:
                 cell, line, source = (str(frame[0])[:40], frame[1], str(frame[2])[:200])
                 where.append(f"{cell}, line {line}: {source}" if source else f"{cell}, line {line}")
         text = f"{what} failed"
-        if where:
-            text += " in your code (" + " <- ".join(reversed(where)) + ")"
+        located = " <- ".join(reversed(where))
+        if located:
+            text += f" in your code ({located})"
         if message:
             text += f": {message}"
-        raise _error_class(type_name)(text)
+        error = _error_class(type_name)(text)
+        error.call, error.where, error.detail = what, located, message
+        raise error
 
     # --- operations ----------------------------------------------------------------------------
 

@@ -37,7 +37,32 @@ from .protocol import ProtocolError, receive, send
 from .student import CappedStream
 
 OUTPUT_TYPES = {"stream", "error", "execute_result", "display_data"}
-HIDDEN_NOTE = "output your code printed while the tests ran is not shown"
+BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+END_HIDDEN = "### END HIDDEN TESTS"
+
+
+def split_hidden(source: str) -> list[tuple[str, bool]]:
+    """A test cell's source as its visible and hidden parts, in order: ``[(code, hidden)]``.
+
+    Each part keeps its line numbers (earlier lines become blank lines).
+    """
+    parts: list[tuple[str, bool]] = []
+    lines = source.splitlines(keepends=True)
+    current: list[str] = []
+    hidden = False
+    offset = 0
+    for number, line in enumerate(lines):
+        marker = line.strip()
+        if marker in (BEGIN_HIDDEN, END_HIDDEN):
+            if any(part.strip() for part in current):
+                parts.append(("\n" * offset + "".join(current), hidden))
+            hidden = marker == BEGIN_HIDDEN
+            current, offset = [], number + 1
+            continue
+        current.append(line)
+    if any(part.strip() for part in current):
+        parts.append(("\n" * offset + "".join(current), hidden))
+    return parts
 
 
 class TestTimeout(BaseException):
@@ -166,16 +191,18 @@ class TestRunner:
         result: Any = None
         self._count += 1
         gone_before = self.session.gone
+        hidden = False
         try:
-            tree = ast.parse(source, filename=filename)
-            last = None
-            if tree.body and isinstance(tree.body[-1], ast.Expr):
-                last = ast.Expression(tree.body.pop().value)
             signal.setitimer(signal.ITIMER_REAL, self.cell_timeout)
             try:
-                exec(compile(tree, filename, "exec"), self.namespace)
-                if last is not None:
-                    result = eval(compile(last, filename, "eval"), self.namespace)
+                for code, in_hidden in split_hidden(source) if test else [(source, False)]:
+                    hidden = in_hidden  # kept after the loop: where an error came from
+                    tree = ast.parse(code, filename=filename)
+                    last = None
+                    if tree.body and isinstance(tree.body[-1], ast.Expr):
+                        last = ast.Expression(tree.body.pop().value)
+                    exec(compile(tree, filename, "exec"), self.namespace)
+                    result = eval(compile(last, filename, "eval"), self.namespace) if last is not None else None
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
         except BaseException as exc:  # noqa: BLE001  (a failing test is the normal case)
@@ -190,7 +217,7 @@ class TestRunner:
             if text:
                 outputs.append({"output_type": "stream", "name": stream.name, "text": text})
         if error is not None:
-            outputs.append(_test_error(error, self.cell_timeout))
+            outputs.append(_test_error(error, self.cell_timeout, hidden=hidden))
             if isinstance(error, TestTimeout) and not gone_before:
                 self.session.kill("your code was stopped when a test cell ran out of time")
         elif result is not None:
@@ -239,8 +266,14 @@ def _error(ename: str, evalue: str) -> dict[str, Any]:
     return {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
 
 
-def _test_error(error: BaseException, cell_timeout: float) -> dict[str, Any]:
-    """A failing test cell's output: the message only, never the test's source or frames."""
+def _test_error(error: BaseException, cell_timeout: float, *, hidden: bool) -> dict[str, Any]:
+    """A failing test cell's output: the message only, never the test's source or frames.
+
+    An exception of the student's code raised during a hidden test keeps its
+    type, the call and the student's frames, but not its own message.
+    """
+    if isinstance(error, proxy.StudentError) and hidden:
+        return _error(type(error).__name__, error.redacted())
     if isinstance(error, TestTimeout):
         return _error("TimeoutError", f"the test cell ran longer than {cell_timeout:g} s; your code was stopped")
     if isinstance(error, proxy.StudentGone):
