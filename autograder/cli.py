@@ -72,12 +72,12 @@ def main(argv: list[str] | None = None) -> int:
         from .selfcheck import check
 
         try:
-            report = check(args.notebook, course_root=(args.course or COURSE_ROOT).resolve())
+            outcome = check(args.notebook, course_root=(args.course or COURSE_ROOT).resolve())
         except (FileNotFoundError, SandboxError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        print(report.format())
-        return 0 if report.ok else 1
+        print(outcome.format())
+        return 0 if outcome.ok else 1
     if args.command == "bench":
         from .bench import run_bench
 
