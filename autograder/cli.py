@@ -12,6 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
+from . import report
 from .collect import SubmissionsError
 from .grading import AssignmentError, grade
 from .sandbox import Limits, SandboxError
