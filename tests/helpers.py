@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import os
 import re
 import subprocess
 import sys
@@ -117,11 +118,12 @@ def write_class(folder: Path, assignment: str, notebooks: dict[str, NotebookNode
     return folder
 
 
-def run_cli(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    """Run ``python -m autograder ARGS`` from the course root."""
+def run_cli(*args: str, timeout: float = 900, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m autograder ARGS`` from the course root (``env``: extra environment variables)."""
     return subprocess.run(
         [sys.executable, "-m", "autograder", *args],
         cwd=ROOT,
+        env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,
