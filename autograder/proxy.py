@@ -131,10 +131,11 @@ class Session:
         """Stop the student process for good; later requests raise :class:`StudentGone`."""
         if not self.gone:
             self.gone = reason
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        if self.pid > 0:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def request(
         self, op: str, header: dict[str, Any], blobs: list[bytes] | None = None, *, timeout: float | None = None

@@ -1,0 +1,181 @@
+"""Proxies in a test process against a real student process (forked, unsandboxed here)."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+from autograder import course, proxy
+from autograder.protocol import Encoder
+
+STUDENT = """
+import torch
+from torch import nn
+
+def corr2d(X, K):
+    h, w = K.shape
+    Y = X.new_zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
+    return Y
+
+def detached(X, K):
+    return corr2d(X, K.detach())
+
+def mutate(X):
+    X += 1
+    return X.sum()
+
+def fails(X):
+    raise ValueError(f"no: {X.shape}")
+
+def pair():
+    return [torch.ones(2), 3.5]
+
+class Net(nn.Module):
+    def __init__(self, k):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(k))
+        self.bias = nn.Parameter(torch.zeros(1))
+
+    def forward(self, X):
+        return corr2d(X, self.weight) + self.bias
+
+def same(net):
+    return net
+
+def linear_out(linear):
+    return linear.weight.shape[0], linear.weight.dtype
+
+def loud(X):
+    print("PRINTED-IN-CALL")
+    return X
+"""
+
+
+@pytest.fixture
+def session():
+    ours, theirs = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            ours.close()
+            from autograder.student import run
+
+            run(theirs, cell_timeout=10, max_output=10_000)
+        except BaseException:  # noqa: BLE001
+            code = 70
+        finally:
+            os._exit(code)
+    theirs.close()
+    s = proxy.Session(ours, pid, call_timeout=10)
+    proxy.install(s)
+    reply, _ = s.request("exec", {"cell": 1, "source": STUDENT})
+    names = {name: proxy.RemoteName(s, name) for name in reply["names"]}
+    yield s, names
+    s.kill("done")
+    os.waitpid(pid, 0)
+    course.dispatch_to(None, lambda v: False)  # type: ignore[arg-type]
+
+
+def test_calls_return_plain_tensors_and_cells_report_names(session) -> None:
+    s, names = session
+    assert {"corr2d", "Net", "mutate"} <= set(names)
+    X, K = torch.randn(4, 5), torch.randn(2, 3)
+    Y = names["corr2d"](X, K)
+    assert type(Y) is torch.Tensor
+    torch.testing.assert_close(Y, F.conv2d(X[None, None], K[None, None])[0, 0])
+    first, second = names["pair"]()
+    assert torch.equal(first, torch.ones(2)) and second == 3.5
+
+
+def test_autograd_crosses_the_boundary(session) -> None:
+    s, names = session
+    X = torch.randn(4, 5, dtype=torch.float64, requires_grad=True)
+    K = torch.randn(2, 2, dtype=torch.float64, requires_grad=True)
+    Y = names["corr2d"](X, K)
+    assert Y.requires_grad
+    G = torch.randn_like(Y)
+    gX, gK = torch.autograd.grad(Y, (X, K), G)
+    Xr, Kr = X.detach().requires_grad_(True), K.detach().requires_grad_(True)
+    rX, rK = torch.autograd.grad(F.conv2d(Xr[None, None], Kr[None, None])[0, 0], (Xr, Kr), G)
+    torch.testing.assert_close(gX, rX)
+    torch.testing.assert_close(gK, rK)
+    K.grad = None
+    names["detached"](X, K).sum().backward()
+    assert K.grad is None and X.grad is not None
+
+
+def test_in_place_changes_of_inputs_are_seen(session) -> None:
+    s, names = session
+    X = torch.zeros(3)
+    assert names["mutate"](X).item() == 3.0
+    assert torch.equal(X, torch.ones(3))
+
+
+def test_student_exceptions_keep_their_type_and_say_where(session) -> None:
+    s, names = session
+    with pytest.raises(ValueError) as info:
+        names["fails"](torch.ones(2, 3))
+    message = str(info.value)
+    assert "fails(float32 (2, 3))" in message and "cell 1" in message and "no: torch.Size([2, 3])" in message
+    assert isinstance(info.value, proxy.StudentError)
+    assert "torch.Size([2, 3])" not in info.value.redacted()
+
+
+def test_modules_are_handles(session) -> None:
+    s, names = session
+    net = names["Net"]((1, 2))
+    assert isinstance(net, names["Net"]) and not isinstance(torch.ones(1), names["Net"])
+    assert names["same"](net) is net
+    assert [n for n, _ in net.named_parameters()] == ["weight", "bias"]
+    assert course.is_instance(net, "torch.nn.Module")
+    assert course.type_name(net).endswith("Net")
+    course.set_parameter(net, "weight", torch.tensor([[1.0, -1.0]]))
+    assert net.weight.tolist() == [[1.0, -1.0]]
+    X = torch.ones(3, 4)
+    X[:, 2:] = 0
+    assert net(X).tolist()[0] == [0.0, 1.0, 0.0]
+    with pytest.raises(AttributeError):
+        net.weight = torch.zeros(2)
+
+
+def test_helpers_run_in_the_student_process(session) -> None:
+    s, names = session
+    Y, ops = course.record_ops(names["corr2d"], torch.ones(3, 3), torch.ones(2, 2))
+    assert "convolution" not in ops and "mul" in ops
+    seeded = [course.call_seeded(0, names["pair"])[0] for _ in range(2)]
+    assert torch.equal(seeded[0], seeded[1])
+    net, built = course.record_constructions(names["Net"], names["Net"], (2, 2))
+    assert len(built) == 1 and built[0][0] is net and set(built[0][1]) == {"weight", "bias"}
+
+
+def test_plain_torch_modules_are_sent_by_value(session) -> None:
+    s, names = session
+    linear = torch.nn.Linear(3, 5, dtype=torch.float64)
+    assert names["linear_out"](linear) == (5, torch.float64)
+
+
+def test_prints_during_calls_are_not_returned(session) -> None:
+    s, names = session
+    payload, enc = s.encode([[torch.ones(1)], {}])
+    reply, _ = s.request("call", {"target": {"$name": "loud"}, "args": payload[0], "kwargs": payload[1]}, enc.blobs)
+    assert "PRINTED-IN-CALL" not in repr(reply)
+
+
+def test_a_dead_student_process_is_reported_not_hung(session) -> None:
+    s, names = session
+    s.kill("stopped for the test")
+    with pytest.raises(proxy.StudentGone, match="stopped for the test"):
+        names["corr2d"](torch.ones(2, 2), torch.ones(1, 1))
+
+
+def test_encoder_refuses_what_is_not_data() -> None:
+    with pytest.raises(Exception, match="cannot be sent"):
+        Encoder().encode(lambda: None)
