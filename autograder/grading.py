@@ -289,10 +289,13 @@ class Grader:
                 cell.outputs = [nbformat.v4.new_output("error", ename="Stopped", evalue=reason, traceback=[reason])]
             else:
                 cell.outputs = [_not_run(f"not run because an earlier cell failed: {reason}")]
-        if status == "completed":
-            return []
-        where = f" in cell {failed + 1}" if isinstance(failed, int) else ""
-        return [f"{reason}{where}"]
+        notes = []
+        if status != "completed":
+            where = f" in cell {failed + 1}" if isinstance(failed, int) else ""
+            notes.append(f"{reason}{where}")
+        if response.get("leftover_processes"):
+            notes.append(f"{response['leftover_processes']} background process(es) left running were stopped")
+        return notes
 
     def _score(self, sid: str, nb: NotebookNode) -> tuple[float, float, list[CellResult]]:
         """Score the outputs with nbgrader into the gradebook (stage 5)."""

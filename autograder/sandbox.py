@@ -201,6 +201,7 @@ class Sandbox:
         records: list[dict[str, Any]] = []
         current: int | None = None
         status, detail = "died", "the grading process ended before the notebook was done"
+        leftover = 0
         budget = limits.max_feedback
         try:
             student_limits = {
@@ -219,6 +220,8 @@ class Sandbox:
                     status = str(record.get("status", "completed"))
                     current = record.get("cell") if type(record.get("cell")) is int else None
                     detail = str(record.get("detail", ""))[:500]
+                    if type(record.get("leftover_processes")) is int:
+                        leftover = record["leftover_processes"]
                     break
                 index = record.get("index")
                 if type(index) is not int or not 0 <= index < len(cells):
@@ -247,7 +250,7 @@ class Sandbox:
                 os.killpg(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        return {"cells": records, "status": status, "cell": current, "detail": detail}
+        return {"cells": records, "status": status, "cell": current, "detail": detail, "leftover_processes": leftover}
 
     def close(self) -> None:
         self._zygote.close()

@@ -24,6 +24,7 @@ import builtins
 import io
 import itertools
 import linecache
+import os
 import signal
 import socket
 import sys
@@ -388,10 +389,35 @@ class StudentServer:
     def op_len(self, header: dict[str, Any], blobs: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
         return {"value": int(len(self._resolve(header["target"])))}, []
 
+    def op_census(self, header: dict[str, Any], blobs: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
+        """How many processes the student's code left running (they are killed next)."""
+        return {"value": len(_descendants(os.getpid()))}, []
+
     def op_str(self, header: dict[str, Any], blobs: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
         target = self._resolve(header["target"])
         text = repr(target) if header.get("repr") else str(target)
         return {"value": str(text)[:2000]}, []
+
+
+def _descendants(root: int) -> list[int]:
+    """Every live process whose parent chain leads to ``root`` (in this process's /proc)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    found = []
+    for pid in parents:
+        p = pid
+        while p in parents and p != root and p > 1:
+            p = parents[p]
+        if p == root and pid != root:
+            found.append(pid)
+    return found
 
 
 def _error_output(error: BaseException) -> dict[str, Any]:

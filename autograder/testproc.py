@@ -351,9 +351,17 @@ def main(control: socket.socket) -> None:
         runner.run(job["cells"], emit)
     except ProtocolError:
         pass
+    leftover = 0
+    if not session.gone:
+        try:
+            reply, _ = session.request("census", {}, timeout=5)
+            leftover = reply.get("value") if type(reply.get("value")) is int else 0
+        except proxy.StudentGone:
+            pass
     session.kill(session.gone or "finished")
     try:
         os.waitpid(pid, 0)
     except ChildProcessError:
         pass
-    send(control, {"done": True, "status": runner.status, "cell": runner.failed_cell, "detail": runner.detail})
+    done = {"done": True, "status": runner.status, "cell": runner.failed_cell, "detail": runner.detail}
+    send(control, {**done, "leftover_processes": max(0, min(leftover, 10_000))})

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.sandbox import sandbox_works
+from autograder.sandbox import jail_available
 from tests.helpers import (
     ROOT,
     ClassResult,
@@ -263,7 +263,7 @@ def test_flood_of_output_is_capped(graded: ClassResult) -> None:
 
 def test_cheat_cannot_read_solutions(graded: ClassResult) -> None:
     """Student code finds no solution notebook anywhere in its sandbox."""
-    if not sandbox_works():
+    if not jail_available()[0]:
         pytest.fail("bubblewrap is not available: install the 'bubblewrap' package")
     messages = " ".join(graded.message("read_solutions", c) for c in graded.cells["read_solutions"])
     assert "FOUND []" in messages, messages
