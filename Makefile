@@ -45,6 +45,7 @@ test: lint
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/.installed
+	$(BIN)/python -m autograder bench -n 16
 	$(BIN)/python -m autograder bench -n 30
 
 LINTED := autograder tests scripts book/_ext book/course_plots.py

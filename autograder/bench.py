@@ -21,6 +21,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from .grading import COURSE_ROOT, grade, known_assignments
+from .sandbox import Limits, Sandbox, jail_available
 
 KINDS = ("correct", "partial", "untouched", "syntax_error")
 
@@ -105,8 +106,15 @@ def _stock_scores(root: Path, plan: dict[str, list[tuple[str, str]]], course_roo
     return seconds, scores
 
 
-def run_bench(*, n: int = 24, jobs: int | None = None, keep: Path | None = None) -> int:
-    """Print throughput of both graders and their ratio; 1 if any score disagrees."""
+BENCH_SIZE = 30  # notebooks, unless -n says otherwise
+
+
+def run_bench(*, n: int = BENCH_SIZE, jobs: int | None = None, keep: Path | None = None) -> int:
+    """Print throughput of both graders and their ratio; 1 if any score disagrees.
+
+    This grader's time includes starting its sandbox (printed apart, with the
+    cost per notebook); nbgrader's includes starting a kernel per notebook.
+    """
     course_root = COURSE_ROOT
     root = Path(tempfile.mkdtemp(prefix="autograder-bench-")) if keep is None else keep
     root.mkdir(parents=True, exist_ok=True)
@@ -115,19 +123,36 @@ def run_bench(*, n: int = 24, jobs: int | None = None, keep: Path | None = None)
         print(f"{n} submissions across {len(plan)} assignments ({', '.join(KINDS)})", flush=True)
         started = time.monotonic()
         ours: dict[str, float] = {}
-        for assignment in plan:
-            run = grade(
-                assignment=assignment,
-                submissions=root / "ours" / assignment,
-                out=root / "graded" / assignment,
-                jobs=jobs,
-                course_root=course_root,
-            )
-            ours.update({r.student_id: r.score for r in run.results})
+        sandboxed = jail_available()[0]
+        sandbox = Sandbox(sandboxed=sandboxed, limits=Limits())
+        try:
+            sandbox.wait_ready()
+            startup = time.monotonic() - started
+            for assignment in plan:
+                run = grade(
+                    assignment=assignment,
+                    submissions=root / "ours" / assignment,
+                    out=root / "graded" / assignment,
+                    jobs=jobs,
+                    course_root=course_root,
+                    sandbox=sandbox,
+                )
+                ours.update({r.student_id: r.score for r in run.results})
+        finally:
+            sandbox.close()
         ours_seconds = time.monotonic() - started
-        print(f"this grader:     {ours_seconds:7.1f} s  {n / ours_seconds:6.2f} notebooks/s", flush=True)
+        mode = "sandboxed" if sandboxed else "NOT SANDBOXED"
+        print(
+            f"this grader ({mode}): {ours_seconds:7.1f} s  {n / ours_seconds:6.2f} notebooks/s  "
+            f"(start-up {startup:.1f} s, then {(ours_seconds - startup) / n:.2f} s per notebook)",
+            flush=True,
+        )
         stock_seconds, stock = _stock_scores(root, plan, course_root)
-        print(f"nbgrader autograde: {stock_seconds:5.1f} s  {n / stock_seconds:6.2f} notebooks/s", flush=True)
+        print(
+            f"nbgrader autograde: {stock_seconds:5.1f} s  {n / stock_seconds:6.2f} notebooks/s  "
+            f"({stock_seconds / n:.2f} s per notebook, a kernel started for each)",
+            flush=True,
+        )
         disagree = [s for s in ours if stock.get(s) is not None and abs(stock[s] - ours[s]) > 1e-9]
         missing = [s for s in ours if stock.get(s) is None]
         print(f"ratio (throughput, this grader / nbgrader): {stock_seconds / ours_seconds:.1f}x")

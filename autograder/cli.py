@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from . import report
+from .bench import BENCH_SIZE
 from .collect import SubmissionsError
 from .grading import AssignmentError, grade
 from .sandbox import Limits, SandboxError
@@ -59,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("notebook", type=Path, help="the notebook to check, e.g. corr2d.ipynb")
     c.add_argument("--course", type=Path, default=None, help="course root holding exercises/ (default: this course)")
     b = sub.add_parser("bench", help="compare this grader's throughput with stock nbgrader autograde")
-    b.add_argument("-n", type=int, default=30, help="number of submissions (default: %(default)s)")
+    b.add_argument("-n", type=int, default=BENCH_SIZE, help="number of submissions (default: %(default)s)")
     b.add_argument("--jobs", type=int, default=None)
     b.add_argument("--keep", type=Path, default=None, help="keep the benchmark's files in this folder")
     return parser

@@ -389,11 +389,14 @@ def grade(
     course_root: Path = COURSE_ROOT,
     unsandboxed: bool = False,
     progress: bool = False,
+    sandbox: Sandbox | None = None,
 ) -> GradingRun:
     """Grade every student in ``submissions`` and write the reports into ``out``.
 
     Student code runs jailed (:mod:`autograder.jail`); where no jail can be
-    built the grader refuses, unless ``unsandboxed`` is true.
+    built the grader refuses, unless ``unsandboxed`` is true. A warm
+    ``sandbox`` may be passed to grade several assignments with one zygote
+    (the caller closes it; its limits and mode are used).
 
     Raises:
         AssignmentError: unknown assignment.
@@ -408,8 +411,8 @@ def grade(
     if not (course_root / "solutions" / assignment / f"{assignment}.ipynb").is_file():
         known = ", ".join(known_assignments(course_root)) or "none"
         raise AssignmentError(f"unknown assignment {assignment!r} (known: {known})")
-    sandboxed = not unsandboxed
-    if sandboxed:
+    sandboxed = not unsandboxed if sandbox is None else sandbox.sandboxed
+    if sandboxed and sandbox is None:
         works, why = jail_available()
         if not works:
             raise SandboxError(
@@ -429,13 +432,15 @@ def grade(
             shutil.rmtree(feedback_dir)
         results: list[StudentResult] = []
         if found:
-            sandbox = Sandbox(sandboxed=sandboxed, limits=limits or Limits())
+            own = sandbox is None
+            box = Sandbox(sandboxed=sandboxed, limits=limits or Limits()) if own else sandbox
             try:
-                sandbox.wait_ready()
-                grader = Grader(setup, out=out, jobs=jobs or os.cpu_count() or 1, sandbox=sandbox)
+                box.wait_ready()
+                grader = Grader(setup, out=out, jobs=jobs or os.cpu_count() or 1, sandbox=box)
                 results = grader.run(found, progress=progress)
             finally:
-                sandbox.close()
+                if own:
+                    box.close()
     run = GradingRun(assignment, out, results, sandboxed, time.monotonic() - started)
     report.write_grades(run)
     report.write_histogram(run)
