@@ -137,6 +137,24 @@ class Session:
             except ProcessLookupError:
                 pass
 
+    def _how_it_ended(self) -> str:
+        """Why the student process closed its end: its exit status, read without waiting long."""
+        deadline = time.monotonic() + 2
+        while self.pid > 0 and time.monotonic() < deadline:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == self.pid:
+                self.pid = -1  # reaped: never signal a pid that may be reused
+                if os.WIFEXITED(status):
+                    return f"your code's process exited with status {os.WEXITSTATUS(status)}"
+                sig = signal.Signals(os.WTERMSIG(status)).name
+                hint = " (out of memory?)" if sig == "SIGKILL" else ""
+                return f"your code's process was killed by signal {sig}{hint}"
+            time.sleep(0.02)
+        return "your code's process ended unexpectedly (it crashed, ran out of memory or was killed)"
+
     def request(
         self, op: str, header: dict[str, Any], blobs: list[bytes] | None = None, *, timeout: float | None = None
     ) -> tuple[dict[str, Any], list[bytes]]:
@@ -158,7 +176,7 @@ class Session:
                     clean = True
                     return reply, reply_blobs
         except PeerClosed as exc:
-            self.kill("your code's process ended unexpectedly (it crashed, ran out of memory or was killed)")
+            self.kill(self._how_it_ended())
             raise StudentGone(self.gone) from exc
         except ProtocolError as exc:
             self.kill(f"your code's process stopped answering ({exc})")

@@ -359,9 +359,10 @@ def main(control: socket.socket) -> None:
         except proxy.StudentGone:
             pass
     session.kill(session.gone or "finished")
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
+    if session.pid > 0:
+        try:
+            os.waitpid(session.pid, 0)
+        except ChildProcessError:
+            pass
     done = {"done": True, "status": runner.status, "cell": runner.failed_cell, "detail": runner.detail}
     send(control, {**done, "leftover_processes": max(0, min(leftover, 10_000))})
