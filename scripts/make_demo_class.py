@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import nbformat  # noqa: E402
 
-from tests.helpers import solution_answers, submission  # noqa: E402
+from autograder.samples import solution_answers, submission  # noqa: E402
 
 BOB = '''def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Flips the kernel first: a true convolution, not a cross-correlation."""

@@ -7,7 +7,6 @@ a subprocess on a folder of submissions and reads back ``grades.csv`` and
 
 from __future__ import annotations
 
-import copy
 import csv
 import os
 import re
@@ -19,49 +18,13 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from autograder.samples import grade_id, release_notebook, solution_answers, solution_notebook, submission
+
+__all__ = ["grade_id", "release_notebook", "solution_answers", "solution_notebook", "submission"]
+
 ROOT = Path(__file__).resolve().parent.parent
 # the assignments are the folders of solutions/ (one source of truth)
 ASSIGNMENTS = sorted(p.parent.name for p in (ROOT / "solutions").glob("*/*.ipynb") if p.stem == p.parent.name)
-
-
-def release_notebook(assignment: str) -> NotebookNode:
-    """The released (student) notebook of ``assignment`` from ``exercises/``."""
-    return nbformat.read(ROOT / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
-
-
-def solution_notebook(assignment: str) -> NotebookNode:
-    """The source notebook (solutions and hidden tests) of ``assignment``."""
-    return nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-
-
-def grade_id(cell: NotebookNode) -> str | None:
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
-
-
-def submission(assignment: str, answers: dict[str, str]) -> NotebookNode:
-    """The released notebook with the answer cells named in ``answers`` replaced.
-
-    Raises:
-        KeyError: a name in ``answers`` is not an answer cell of the notebook.
-    """
-    nb = copy.deepcopy(release_notebook(assignment))
-    remaining = dict(answers)
-    for cell in nb.cells:
-        gid = grade_id(cell)
-        if gid in remaining and cell.metadata.nbgrader.get("solution"):
-            cell.source = remaining.pop(gid)
-    if remaining:
-        raise KeyError(f"no answer cell named {sorted(remaining)} in {assignment}")
-    return nb
-
-
-def solution_answers(assignment: str) -> dict[str, str]:
-    """The reference answer of every answer cell (solution region included)."""
-    return {
-        grade_id(c): c.source
-        for c in solution_notebook(assignment).cells
-        if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"
-    }
 
 
 @dataclass
