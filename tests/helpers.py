@@ -18,9 +18,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from autograder.samples import grade_id, release_notebook, solution_answers, solution_notebook, submission
-
-__all__ = ["grade_id", "release_notebook", "solution_answers", "solution_notebook", "submission"]
+from autograder.samples import grade_id, release_notebook, solution_answers, solution_notebook, submission  # noqa: F401  (re-exported for the tests)
 
 ROOT = Path(__file__).resolve().parent.parent
 # the assignments are the folders of solutions/ (one source of truth)
