@@ -10,11 +10,27 @@ does not survive into the page.
 from __future__ import annotations
 
 import copy
+import html
+import re
+import shutil
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from nbformat import NotebookNode
 from nbgrader import utils
+
+# MathJax 3 (SVG output needs no font files) from the pinned django-static-mathjax package,
+# written once beside the pages: math renders with no network.
+MATHJAX = "tex-svg.js"
+MATHJAX_CONFIG = (
+    "<script>window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], "
+    "displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']], processEscapes: true}, svg: {fontCache: 'global'}};</script>\n"
+    '<script defer src="../mathjax/{name}"></script>'
+)
+_CDN_MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
+_TOC_ENTRY = re.compile(r'<a href="#([^"]+)">Test cell</a>')
+_TITLE = re.compile(r'^\s*(?:[rRuU]?"""|\'\'\')\s*(.+?)\s*(?:"""|\'\'\')?\s*$')
 
 HIDDEN_OUTPUT_NOTE = (
     "*Feedback.* Points are shown on each test cell. What your code printed while the "
@@ -94,6 +110,38 @@ def feedback_notebook(nb: NotebookNode, release_cells: dict[str, NotebookNode]) 
     return shown
 
 
+def write_mathjax(folder: Path) -> None:
+    """Copy MathJax into ``folder/mathjax`` (the feedback folder), once per run."""
+    target = folder / "mathjax" / MATHJAX
+    if target.is_file():
+        return
+    source = resources.files("mathjax") / "static" / "mathjax" / "es5" / MATHJAX
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with resources.as_file(source) as path:
+        shutil.copyfile(path, target)
+
+
+def cell_title(source: str) -> str:
+    """The first line of a test cell's docstring (``Part A (1 point): ...``), or ''."""
+    first = source.strip().splitlines()[0] if source.strip() else ""
+    match = _TITLE.match(first)
+    return match.group(1) if match else ""
+
+
+def _finish_page(page: str, release_cells: dict[str, NotebookNode]) -> str:
+    """Local MathJax instead of the CDN; each test cell named in the table of contents."""
+    page = _CDN_MATHJAX.sub(lambda m: MATHJAX_CONFIG.replace("{name}", MATHJAX), page, count=1)
+
+    def name(match: re.Match[str]) -> str:
+        gid = html.unescape(match.group(1))
+        cell = release_cells.get(gid)
+        title = cell_title(cell.source) if cell is not None else ""
+        label = f"{gid}: {title}" if title else gid
+        return f'<a href="#{match.group(1)}">{html.escape(label)}</a>'
+
+    return _TOC_ENTRY.sub(name, page)
+
+
 def write_feedback(
     nb: NotebookNode, *, release_cells: dict[str, NotebookNode], resources: dict[str, Any], path: Path
 ) -> Path:
@@ -106,7 +154,8 @@ def write_feedback(
     res["config_dir"] = str(path.parent / ".no-custom-css")
     shown, res = GetGrades().preprocess(shown, res)
     shown, res = CSSHTMLHeaderPreprocessor().preprocess(shown, res)
-    html, _ = _feedback_exporter().from_notebook_node(shown, resources=res)
+    page, _ = _feedback_exporter().from_notebook_node(shown, resources=res)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
+    write_mathjax(path.parent.parent)
+    path.write_text(_finish_page(page, release_cells), encoding="utf-8")
     return path
