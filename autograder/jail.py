@@ -250,11 +250,11 @@ def _denied_numbers(arch_index: int) -> dict[str, int]:
     return {name: int(nrs[arch_index]) for name, *nrs in rows if nrs[arch_index] != "-"}
 
 
-def denied_syscalls() -> list[str]:
-    """Names of the system calls the filter refuses with EPERM on this machine (clone3: ENOSYS;
+def denied_syscalls() -> dict[str, int]:
+    """Names and numbers of the system calls the filter refuses with EPERM on this machine (clone3: ENOSYS;
     clone with CLONE_NEW*, odd personalities, sockets other than unix/inet/inet6/netlink and
     TIOCSTI/TIOCLINUX are refused too). Raises JailError on an unsupported architecture."""
-    return list(_denied_numbers(_arch()[0]))
+    return _denied_numbers(_arch()[0])
 
 
 class _SockFprog(ctypes.Structure):
@@ -592,11 +592,13 @@ def _enter(plan: _Plan, limits: JailLimits, keep_fds: Sequence[int], workdir: st
             _unshare(flags)
         else:  # first become root of a user namespace that owns all the others
             _unshare(flags | CLONE_NEWUSER)
+            _prctl(PR_SET_DUMPABLE, 1)  # an undumpable process's /proc/self/*_map belong to root
             _write("/proc/self/setgroups", "deny")
             _write("/proc/self/uid_map", f"0 {uid} 1\n")
             _write("/proc/self/gid_map", f"0 {gid} 1\n")
     except OSError as exc:
-        raise JailError(f"cannot create the jail's namespaces ({exc}); is the caller single-threaded?") from exc
+        hint = "; is the caller single-threaded?" if exc.errno == errno.EINVAL else ""
+        raise JailError(f"cannot create the jail's namespaces ({exc}){hint}") from exc
     status_r, status_w = os.pipe()
     alive_r, alive_w = os.pipe()
     pid = os.fork()
