@@ -331,6 +331,9 @@ def _build_root(plan: _Plan, limits: JailLimits) -> None:
     for name, target in (("fd", ""), ("stdin", "/0"), ("stdout", "/1"), ("stderr", "/2")):
         os.symlink(f"/proc/self/fd{target}", f"{dev}/{name}")
     _tmpfs(f"{dev}/shm", limits.tmpfs_bytes, "1777")
+    os.mkdir(f"{dev}/pts")  # a devpts instance of its own, for IPython's `!cmd` (pexpect)
+    _mount("devpts", f"{dev}/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,max=16")
+    os.symlink("pts/ptmx", f"{dev}/ptmx")
     _set_attr(dev, READ_ONLY | ATTR_NOEXEC, recursive=False)
     # a fresh proc needs a fully visible proc in the mount namespace: the host's is still mounted here
     os.mkdir(f"{STAGE}/proc", 0o555)

@@ -272,7 +272,7 @@ def test_file_system_is_read_only_and_private(mode: str) -> None:
             f"write {p}": failure(lambda p=p: write(p)) for p in ("/x", "/usr/x", "/etc/x", f"{venv}/x.pth", "/dev/x")
         }
         got["write /proc/sys"] = failure(lambda: write("/proc/sys/kernel/hostname"))
-        got["mkdir /dev/pts"] = failure(lambda: os.mkdir("/dev/pts"))
+        got["mkdir /dev/pts"] = failure(lambda: os.mkdir("/dev/pts2"))
         remount = subprocess.run(["/bin/mount", "-o", "remount,rw", "/usr"], capture_output=True, check=False)
         got["mount binary"] = remount.returncode
         got["unshare binary"] = subprocess.run(["/usr/bin/unshare", "-r", "true"], capture_output=True).returncode
@@ -286,6 +286,7 @@ def test_file_system_is_read_only_and_private(mode: str) -> None:
             **got,
             "top": sorted(os.listdir("/")),
             "dev": sorted(os.listdir("/dev")),
+            "pts": sorted(set(os.listdir("/dev/pts")) - {"ptmx"}),
             "root": sorted(os.listdir("/root")) if os.path.isdir("/root") else [],
             "repo": sorted(os.listdir(REPO)) if os.path.isdir(REPO) else [],
             "solutions": os.path.exists(REPO / "solutions"),
@@ -314,7 +315,9 @@ def test_file_system_is_read_only_and_private(mode: str) -> None:
         "root",
         "work",
     }
-    assert got["dev"] == sorted(["null", "zero", "full", "random", "urandom", "shm", "fd", "stdin", "stdout", "stderr"])
+    nodes = ["null", "zero", "full", "random", "urandom", "shm", "pts", "ptmx", "fd", "stdin", "stdout", "stderr"]
+    assert got["dev"] == sorted(nodes)
+    assert got["pts"] == []  # a devpts instance of its own, none of the host's terminals
     assert set(got["root"]) <= {".pyenv"}
     assert set(got["repo"]) <= {".venv"} and not got["solutions"]
     assert got["cwd"] == ["/tmp/work", "/tmp/work", ["ok", "work"]]
@@ -461,6 +464,23 @@ def test_torch_and_matplotlib_work() -> None:
 
     got = run(inside)
     assert got["grad"] == [2, 3, 16, 16] and got["weight"] == [4, 3, 3, 3] and got["png"] > 0
+
+
+def test_ipython_shell_commands_work() -> None:
+    """IPython starts inside, and both forms of shell command run (`!cmd` needs a pty of the jail's own)."""
+    interactiveshell = pytest.importorskip("IPython.core.interactiveshell")
+    pytest.importorskip("pexpect")
+
+    def inside(_: Inside) -> dict[str, Any]:
+        # pytest's capture wraps fds the jail closed; a zygote's child writes to fds 1 and 2, now /dev/null
+        sys.stdout, sys.stderr = open(1, "w", closefd=False), open(2, "w", closefd=False)
+        shell = interactiveshell.InteractiveShell.instance()
+        result = shell.run_cell("listing = !ls /\n!echo hi > from_shell")
+        with open("from_shell") as f:
+            return {"ok": repr(result.error_in_exec), "listing": list(shell.user_ns["listing"]), "echo": f.read()}
+
+    got = run(inside)
+    assert got["ok"] == "None" and "usr" in got["listing"] and got["echo"] == "hi\n", got
 
 
 def _fork_until_refused(limit: int) -> int:
