@@ -260,8 +260,12 @@ def _make_plan(readable: Sequence[str]) -> _Plan:
 
 
 def python_readable_paths() -> list[str]:
-    """The host paths of this Python installation and its venv (outside the OS dirs), for prepare_zygote."""
+    """The host paths of this Python installation, its venv and site-packages (outside the OS dirs).
+
+    Other entries of sys.path are left out: one may be a course's repository, solutions and all.
+    """
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *sysconfig.get_paths().values()}
+    paths.update(p for p in sys.path if os.path.basename(p) in ("site-packages", "dist-packages"))
     return sorted(p for p in paths if os.path.exists(p) and not _under(os.path.realpath(p), OS_DIRS))
 
 

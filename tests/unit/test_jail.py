@@ -163,6 +163,22 @@ def test_available_says_why() -> None:
     assert str(65534 if ROOT else os.geteuid()) in why
 
 
+def test_no_jail_inside_a_jail_and_available_says_why() -> None:
+    """Inside a jail no namespace can be made: available() explains, enter() raises JailError in the caller."""
+
+    def inside(_: Inside) -> list[str]:
+        jail._AVAILABLE = None  # this process's copy of the cache
+        try:
+            jail.enter(LIMITS, keep_fds=[])
+        except jail.JailError as exc:
+            return [str(jail.available()), str(exc)]
+        return ["entered"]
+
+    answer, error = run(inside)
+    assert answer.startswith("(False,") and "Operation not permitted" in answer
+    assert "cannot create the jail's namespaces" in error
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_identity_namespaces_and_privileges(mode: str) -> None:
     """Uid 1000 in its own user namespace, no capabilities, new namespaces, pid 2 of its own /proc."""
