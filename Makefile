@@ -12,7 +12,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 ASSIGNMENTS := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard solutions/*/*.ipynb)))))
 JB_FLAGS := -W -n --keep-going
 
-.PHONY: all setup system exercises book instructor demo test bench lint clean
+.PHONY: all setup system exercises book instructor demo test test-fast bench lint clean
 
 all: setup exercises book demo
 
@@ -43,6 +43,10 @@ demo: $(BIN)/.installed
 
 test: lint
 	$(BIN)/python -m pytest
+
+# the unit tier (tests/unit: protocol, proxies, jail, prepare, checks, CLI): seconds, no grading runs
+test-fast: $(BIN)/.installed
+	$(BIN)/python -m pytest tests/unit -q
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m autograder bench -n 16

@@ -34,3 +34,14 @@ def built_book(book_build: subprocess.CompletedProcess) -> Path:
     """The built HTML site (``_build/html``); fails if the build failed."""
     assert book_build.returncode == 0, "book build failed:\n" + (book_build.stdout + book_build.stderr)[-5000:]
     return ROOT / "_build" / "html"
+
+
+_MODULE_MARKS = {"test_book": "book", "test_instructor": "book", "test_browser": "browser"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tiers by module: the book's and the browser's tests carry their marker (``-m "not book"``)."""
+    for item in items:
+        mark = _MODULE_MARKS.get(item.module.__name__.rsplit(".", 1)[-1]) if item.module else None
+        if mark:
+            item.add_marker(getattr(pytest.mark, mark))

@@ -27,6 +27,8 @@ from tests.helpers import (
     solution_answers,
 )
 
+pytestmark = pytest.mark.slow
+
 # The solution's exact score, where it is pinned down (other assignments: any positive score).
 MAX_SCORES = {"corr2d": 12, "matmul_conv": 15}
 

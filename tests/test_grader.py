@@ -29,6 +29,8 @@ from tests.helpers import (
     write_class,
 )
 
+pytestmark = pytest.mark.slow
+
 CORRECT = solution_answers("corr2d")["corr2d"]
 
 

@@ -15,6 +15,8 @@ import pytest
 
 from tests.helpers import ASSIGNMENTS, ROOT, grade_class, read_results, release_notebook, run_cli, solution_notebook
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_solution_full_marks_and_release_zero(assignment: str, tmp_path: Path) -> None:
