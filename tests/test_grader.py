@@ -78,29 +78,26 @@ CHEAT_READ_SOLUTIONS = f"""    import glob, os
     raise RuntimeError(f"FOUND {{found}}")
 """
 
-WRITE_OUTSIDE = f"""    import os
-    results = []
-    for path in ["/usr/local/cheat.txt", "/etc/cheat.txt", {str(ROOT / "cheat.txt")!r}, "/opt/grader/autograder/cheat.py"]:
-        try:
-            with open(path, "w") as f:
-                f.write("x")
-            results.append(f"WROTE {{path}}")
-        except OSError:
-            results.append(f"refused {{path}}")
-    print(results)
-    return X[: X.shape[0] - K.shape[0] + 1, : X.shape[1] - K.shape[1] + 1]
+WRITE_OUTSIDE = f"""import os
+results = []
+for path in ["/usr/local/cheat.txt", "/etc/cheat.txt", {str(ROOT / "cheat.txt")!r}, {str(ROOT / "autograder" / "cheat.py")!r}]:
+    try:
+        with open(path, "w") as f:
+            f.write("x")
+        results.append(f"WROTE {{path}}")
+    except OSError:
+        results.append(f"refused {{path}}")
+print(results)
+
 """
 
 BACKGROUND = (
-    CORRECT.replace("def corr2d(", "def reference_corr2d(")
-    + """
+    """import subprocess
+subprocess.Popen(["sleep", "300"], start_new_session=True)
+subprocess.Popen(["sh", "-c", "sleep 300 &"])
 
-def corr2d(X, K):
-    import subprocess
-    subprocess.Popen(["sleep", "300"], start_new_session=True)
-    subprocess.Popen(["sh", "-c", "sleep 300 &"])
-    return reference_corr2d(X, K)
 """
+    + CORRECT
 )
 
 PATCH_ALLCLOSE = """    import torch, numpy
@@ -144,9 +141,11 @@ CLASS = {
     "memory_hog": lambda: with_answer(
         "    blocks = []\n    while True:\n        blocks.append(bytearray(256 * 2**20))\n"
     ),
-    "flood_output": lambda: with_answer("    for i in range(200000):\n        print('spam' * 10, i)\n    return X\n"),
+    "flood_output": lambda: submission(
+        "corr2d", {"corr2d": "for i in range(200000):\n    print('spam' * 10, i)\n\n" + answer("    return X\n")}
+    ),
     "read_solutions": lambda: with_answer(CHEAT_READ_SOLUTIONS),
-    "write_outside": lambda: with_answer(WRITE_OUTSIDE),
+    "write_outside": lambda: submission("corr2d", {"corr2d": WRITE_OUTSIDE + answer("    return X\n")}),
     "background_process": lambda: submission("corr2d", {"corr2d": BACKGROUND}),
     "patch_allclose": lambda: with_answer(PATCH_ALLCLOSE),
     "lying_subclass": lambda: with_answer(LYING_SUBCLASS),
@@ -274,8 +273,7 @@ def test_cheat_cannot_read_solutions(graded: ClassResult) -> None:
 def test_cheat_cannot_write_outside_its_workspace(graded: ClassResult) -> None:
     """Writes to system folders and the grader's package are refused; nothing appears on the host."""
     feedback = (graded.out / "feedback" / "write_outside" / "corr2d.html").read_text()
-    for system in ("/usr", "/etc", "/opt"):
-        assert f"WROTE {system}" not in feedback
+    assert "WROTE" not in feedback
     assert "refused /usr/local/cheat.txt" in feedback
     assert not Path("/usr/local/cheat.txt").exists()
     assert not Path("/etc/cheat.txt").exists()
