@@ -37,6 +37,7 @@ __all__ = [
     "max_abs_diff",
     "tagged",
     "tolerance_for",
+    "type_label",
 ]
 
 # Captured at import: student code cannot change what these names point to.
@@ -106,10 +107,16 @@ def expect(condition: object, message: str, *, tag: str = "") -> None:
         raise CheckFailed(tagged(message, tag))
 
 
+def type_label(x: object) -> str:
+    """The name of ``x``'s type; for an object of the student process, the name of its real type."""
+    label = getattr(_type(x), "remote_type_label", None)
+    return label(x) if callable(label) else _type(x).__name__
+
+
 def expect_tensor(x: object, *, what: str) -> None:
     """Fail unless ``x`` is a plain ``torch.Tensor`` (a subclass is refused)."""
     if _type(x) not in _PLAIN_TYPES:
-        raise CheckFailed(f"{what}: expected a torch.Tensor, got {_type(x).__name__}")
+        raise CheckFailed(f"{what}: expected a torch.Tensor, got {type_label(x)}")
 
 
 def _shape(x: _Tensor) -> tuple[int, ...]:

@@ -436,6 +436,10 @@ class RemoteObject:
     def _short(self) -> str:
         return self._type.rsplit(".", 1)[-1]
 
+    def remote_type_label(self) -> str:
+        """The name of the real type of the object (used by :func:`autograder.checks.type_label`)."""
+        return self._short
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not self._callable:
             raise TypeError(f"'{self._short}' object is not callable")
