@@ -165,12 +165,11 @@ def _write(path: str, text: str) -> None:
 
 
 def denied_syscalls() -> dict[str, int]:
-    """Names and numbers of the calls the filter refuses with EPERM here; raises JailError on another arch.
+    """Names and numbers of the calls refused with EPERM here; raises JailError on an unsupported arch.
 
-    Besides these: clone3 gets ENOSYS (glibc then uses clone), clone with a
-    CLONE_NEW* flag and personality other than PER_LINUX get EPERM, sockets
-    other than unix/inet/inet6/netlink EAFNOSUPPORT, ioctl TIOCSTI/TIOCLINUX
-    EPERM; another arch is killed, x32 calls get EPERM.
+    Also: clone3 ENOSYS (glibc falls back to clone); EPERM for clone with CLONE_NEW*, personality but
+    PER_LINUX, ioctl TIOCSTI/TIOCLINUX, x32 calls; sockets but unix/inet/inet6/netlink EAFNOSUPPORT;
+    another arch is killed.
     """
     column, words = _arch()[0], _DENIED.replace("|", " ").split()
     rows = (words[i : i + 3] for i in range(0, len(words), 3))
@@ -180,10 +179,9 @@ def denied_syscalls() -> dict[str, int]:
 def _filter_program(column: int, audit_arch: int) -> bytes:
     """The seccomp BPF program (struct sock_filter[]) for one architecture.
 
-    Instructions are (code, jump if true, jump if false, k), jumps counting the
-    instructions skipped. They load the arch (offset 4 of struct seccomp_data),
-    the call number (0), and at most one argument (16 + 8n: its low 32 bits;
-    every checked argument is a 32-bit value for the kernel).
+    Instructions are (code, jump if true, jump if false, k), jumps counting instructions skipped; loads
+    read struct seccomp_data: arch at 4, call at 0, argument n at 16 + 8n (its low half: all checked
+    arguments are 32-bit values for the kernel).
     """
     eperm = _ERRNO | errno.EPERM
     prog = [(_LD, 0, 0, 4), (_JEQ, 1, 0, audit_arch), (_RET, 0, 0, _KILL), (_LD, 0, 0, 0)]
@@ -406,12 +404,9 @@ def _set_limits(limits: JailLimits) -> None:
 
 
 def _close_fds(keep: set[int]) -> None:
-    low = 0
-    for fd in sorted(keep):
-        if fd > low:  # os.closerange(0, 0) would become close_range(0, ~0): every fd
-            os.closerange(low, fd)
-        low = fd + 1
-    os.closerange(low, 2**31 - 1)
+    for low, high in zip([0, *(fd + 1 for fd in sorted(keep))], [*sorted(keep), 2**31 - 1]):
+        if high > low:  # os.closerange(0, 0) would become close_range(0, ~0): every fd
+            os.closerange(low, high)
 
 
 def _exit_code(status: int) -> int:

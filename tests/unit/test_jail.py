@@ -99,8 +99,17 @@ def become(mode: str) -> None:
         jail.prepare_zygote([])  # the Python installation lies below /root, out of reach of uid 65534
 
 
-def start(fn: Callable[[Inside], Any], *, limits: jail.JailLimits = LIMITS, mode: str = MODES[0]) -> Started:
-    """Fork a child that enters a jail and runs fn(Inside) there; its result is the last line, as JSON."""
+def start(
+    fn: Callable[[Inside], Any],
+    *,
+    limits: jail.JailLimits = LIMITS,
+    mode: str = MODES[0],
+    readable: list[str] | None = None,
+) -> Started:
+    """Fork a child that enters a jail and runs fn(Inside) there; its result is the last line, as JSON.
+
+    `readable`: the child prepares its own zygote plan with these paths first.
+    """
     out_r, out_w = os.pipe()
     go_r, go_w = os.pipe()
     pid = os.fork()
@@ -110,6 +119,8 @@ def start(fn: Callable[[Inside], Any], *, limits: jail.JailLimits = LIMITS, mode
             os.close(out_r)
             os.close(go_w)
             become(mode)
+            if readable is not None:
+                jail.prepare_zygote(readable)
             jail.enter(limits, keep_fds=[out_w, go_r])
             result = {"result": fn(Inside(out_w, go_r))}
         except BaseException as exc:  # noqa: BLE001 (the child must end with os._exit)
@@ -338,6 +349,31 @@ def test_file_system_is_read_only_and_private(mode: str) -> None:
     assert set(got["repo"]) <= {".venv"} and not got["solutions"]
     assert got["cwd"] == ["/tmp/work", "/tmp/work", ["ok", "work"]]
     assert got["random"] == 16
+
+
+def test_readable_paths_below_tmp_through_symlinks_and_files(tmp_path: Path) -> None:
+    """A course below the host's /tmp (even a 0700 one), named through a symlink, and a single file, are
+    readable and read-only inside; their siblings are not there."""
+    (tmp_path / "course" / "pkg").mkdir(parents=True)
+    (tmp_path / "course" / "pkg" / "helpers.py").write_text("HELP = 1\n")
+    (tmp_path / "course" / "solutions").mkdir()
+    (tmp_path / "alias").symlink_to(tmp_path / "course" / "pkg")
+    (tmp_path / "one.txt").write_text("one\n")
+    (tmp_path / "secret.txt").write_text("secret\n")
+
+    def inside(_: Inside) -> dict[str, Any]:
+        return {
+            "through alias": open(tmp_path / "alias" / "helpers.py").read(),
+            "file": open(tmp_path / "one.txt").read(),
+            "write": failure(lambda: open(tmp_path / "course" / "pkg" / "x.py", "w")),
+            "listing": sorted(os.listdir(tmp_path)),
+            "course": sorted(os.listdir(tmp_path / "course")),
+        }
+
+    got = finish(start(inside, readable=[str(tmp_path / "alias"), str(tmp_path / "one.txt")]))
+    assert got["through alias"] == "HELP = 1\n" and got["file"] == "one\n"
+    assert got["write"] == "EROFS"
+    assert got["listing"] == ["alias", "course", "one.txt"] and got["course"] == ["pkg"]
 
 
 def test_tmpfs_file_size_and_memory_caps() -> None:
