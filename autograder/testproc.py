@@ -293,7 +293,7 @@ def _checked_outputs(outputs: Any, cap: int) -> list[dict[str, Any]]:
     checked: list[dict[str, Any]] = []
     if not isinstance(outputs, list):
         return checked
-    budget = cap
+    budget = cap + 500  # the student side's own cap, plus its "[output truncated ...]" line
     for output in outputs[:10]:
         if not isinstance(output, dict) or output.get("output_type") not in OUTPUT_TYPES:
             continue
