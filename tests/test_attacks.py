@@ -10,7 +10,9 @@ secret and no hidden test reaches a feedback page, and the run ends in time.
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import secrets
 import socket
 import threading
@@ -21,7 +23,17 @@ import nbformat
 import pytest
 
 from autograder.sandbox import jail_available
-from tests.helpers import ROOT, ClassResult, read_results, run_cli, solution_answers, submission, write_class
+from tests.helpers import (
+    ROOT,
+    ClassResult,
+    read_results,
+    release_notebook,
+    run_cli,
+    solution_answers,
+    solution_notebook,
+    submission,
+    write_class,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -289,7 +301,7 @@ def attacked(tmp_path_factory: pytest.TempPathFactory, host_dir: Path, listener:
         notebooks[f"a{n:03d}_attack_{name}"] = submission("corr2d", {"corr2d": code + "\n" + WRONG})
         notebooks[f"a{n:03d}_correct"] = submission("corr2d", {"corr2d": reader})
     flood = submission("corr2d", {"corr2d": CORRECT})
-    flood.cells += [nbformat.v4.new_markdown_cell("x") for _ in range(200_000)]
+    flood.cells += [nbformat.v4.new_markdown_cell("x") for _ in range(50_000)]
     notebooks["z_many_cells"] = flood
     script = submission("corr2d", {"corr2d": CORRECT})
     script.cells.insert(0, nbformat.v4.new_markdown_cell('<script>alert("pwned")</script><img src=x onerror=alert(1)>'))
@@ -353,17 +365,36 @@ def test_nothing_reaches_the_network(attacked, listener: tuple[int, list[bytes]]
     assert listener[1] == []
 
 
+def hidden_lines() -> set[str]:
+    """Distinctive lines of the hidden tests of corr2d (in no released cell)."""
+    released = "\n".join(c.source for c in release_notebook("corr2d").cells)
+    lines: set[str] = set()
+    for cell in solution_notebook("corr2d").cells:
+        inside = False
+        for line in cell.source.splitlines():
+            if "BEGIN HIDDEN TESTS" in line or "END HIDDEN TESTS" in line:
+                inside = "BEGIN" in line
+                continue
+            if inside and len(line.strip()) >= 30 and line.strip() not in released:
+                lines.add(line.strip())
+    return lines
+
+
 def test_no_secret_or_hidden_test_in_any_feedback(attacked) -> None:
     result, _, _ = attacked
     pages = list((result.out / "feedback").rglob("*.html"))
     assert pages
+    hidden = hidden_lines()
+    assert hidden
     cells_csv = (result.out / "cells.csv").read_text()
-    for text in [p.read_text() for p in pages] + [cells_csv]:
+    for text in [html.unescape(re.sub(r"<[^>]+>", "", p.read_text())) for p in pages] + [cells_csv]:
         assert TOKEN not in text
         assert "root:" not in text  # a line of /etc/shadow
         assert "BEGIN HIDDEN TESTS" not in text
-        assert "expect_close(" not in text
-        assert "<script>alert" not in text and "onerror=alert" not in text
+        assert not [line for line in hidden if line in text]
+    for page in pages:
+        raw = page.read_text()
+        assert "<script>alert" not in raw and "onerror=alert" not in raw
 
 
 def test_feedback_stays_small(attacked) -> None:
