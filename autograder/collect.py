@@ -356,7 +356,7 @@ def _blackboard(listing: Listing) -> tuple[dict[str, Found], list[Entry]]:
     unplaced = []
     for entry in listing.files:
         match = BLACKBOARD.match(entry.name) if len(entry.parts) == 1 else None
-        if not match:
+        if not match or match["user"] in (".", ".."):
             unplaced.append(entry)
             continue
         when = datetime.strptime(match["when"], "%Y-%m-%d-%H-%M-%S")

@@ -44,6 +44,7 @@ from .collect import Submission, SubmissionsError, collect, sha256_of
 from .prepare import UnreadableSubmission, prepare, read_notebook
 from .results import CellResult, GradingRun, State, StudentResult
 from .sandbox import Worker, WorkerError, acquire_worker, release_worker, sandbox_works
+from .similarity import Pair
 from .similarity import compare as compare_answers
 from .similarity import write_csv as write_similarity
 
@@ -461,12 +462,12 @@ def grade(
     source_sha256 = sha256_of(source)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="autograder-class-") as tmp:
-        # a regrade leaves the run's gradebook alone: the students regraded get a scratch one
-        setup = setup_assignment(assignment, course_root=course_root, out=out if wanted is None else Path(tmp) / "db")
-        collection = collect(Path(submissions), f"{setup.notebook}.ipynb", workdir=Path(tmp), layout=layout)
+        collection = collect(Path(submissions), f"{assignment}.ipynb", workdir=Path(tmp), layout=layout)
         say(collection.describe())
         found = lms.match_roster(collection.submissions, class_roster)
         todo = found if wanted is None else _select(found, wanted, class_roster)
+        # a regrade leaves the run's gradebook alone: the students regraded get a scratch one
+        setup = setup_assignment(assignment, course_root=course_root, out=out if wanted is None else Path(tmp) / "db")
         sandboxed = _check_sandbox(sandbox)
         feedback = out / "feedback"
         for folder in [feedback] if wanted is None else [feedback / s.student_id for s in todo]:
@@ -487,11 +488,7 @@ def grade(
             lms.complete(r, s, roster=class_roster, policy=policy, source_sha256=source_sha256)
             for r, s in zip(graded, todo, strict=True)
         ]
-        pairs = (
-            compare_answers({s.student_id: s.notebook for s in found if s.notebook}, setup.release, progress=progress)
-            if similarity
-            else []
-        )
+        pairs = _similar_pairs(found, setup.release, progress=progress) if similarity else []
     if class_roster is not None:
         among = None if wanted is None else {s.student_id for w in wanted if (s := class_roster.find(w))}
         results += lms.missing(
@@ -525,6 +522,14 @@ def grade(
     run.written.append(report.write_histogram(run))
     run.written.append(write_report(run, pairs, course_root=course_root))
     return run
+
+
+def _similar_pairs(found: list[Submission], release: NotebookNode, *, progress: bool) -> list[Pair]:
+    try:
+        return compare_answers({s.student_id: s.notebook for s in found if s.notebook}, release, progress=progress)
+    except ImportError as exc:  # an environment older than requirements.txt: grades matter more than this heuristic
+        log.warning("similarity skipped: %s (run make to install requirements.txt)", exc)
+        return []
 
 
 def _select(found: list[Submission], wanted: list[str], roster: lms.Roster | None) -> list[Submission]:

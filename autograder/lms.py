@@ -504,7 +504,9 @@ def complete(
     student = roster.find(result.student_id) if roster else None
     if student is not None and not sub.unplaced and student.student_id == result.student_id:
         fill_from_roster(result, student)
-    result.name = result.name or sub.name
+    elif sub.name:  # no roster row: the name the layout carries (Moodle's folder, Blackboard's receipt)
+        result.name = sub.name
+        result.first_name, _, result.last_name = sub.name.partition(" ")
     if sub.refused:
         result.state = State.REFUSED
     result.notes.extend(n for n in sub.notes if n not in result.notes)

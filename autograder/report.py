@@ -262,21 +262,23 @@ def write_histogram(run: GradingRun) -> Path:
 
 
 def summary(run: GradingRun) -> str:
-    """A short table: graded / not graded, score distribution, time, the files written."""
+    """A short table: students by state, score distribution, time, the files written."""
+    from .results import State
+
     graded = [r for r in run.results if r.graded]
     problems = [r for r in run.results if not r.graded]
-    repaired = [r for r in graded if r.status != "graded"]
-    late = [r for r in graded if r.late_penalty]
+    by_state = Counter(r.state for r in run.results)
     counted = f"{len(run.regraded)} regraded of {len(run.results)}" if run.regraded else f"{len(run.results)}"
     lines = [
-        f"{run.assignment}: {counted} submissions in {run.seconds:.1f} s"
+        f"{run.assignment}: {counted} students in {run.seconds:.1f} s"
         + (f", layout {run.layout}" if run.layout else "")
         + ("" if run.sandboxed else "  (NOT SANDBOXED)"),
         f"  graded            {len(graded):>5}",
-        f"    with remarks    {len(repaired):>5}",
-        f"    late penalty    {len(late):>5}",
-        f"  not graded        {len(problems):>5}",
+        f"    with remarks    {sum(r.status != 'graded' for r in graded):>5}",
+        f"    late penalty    {sum(bool(r.late_penalty) for r in graded):>5}",
     ]
+    for state in (State.NOT_GRADED, State.REFUSED, State.NOT_SUBMITTED):
+        lines.append(f"  {state.value:<18}{by_state[state]:>5}")
     if graded:
         top = max(r.max_score for r in graded) or 1.0
         buckets: Counter[str] = Counter()
