@@ -179,7 +179,7 @@ def _member_parts(name: str) -> tuple[str, ...] | None:
     return parts
 
 
-def extract_zip(archive: Path, into: Path, limits: ZipLimits = ZipLimits()) -> Listing:
+def extract_zip(archive: Path, into: Path, limits: ZipLimits = ZipLimits(), *, progress: bool = False) -> Listing:
     """Extract ``archive`` into ``into`` within ``limits``; return what it holds, refused members included.
 
     Nothing is ever written outside ``into``: member names with absolute paths
@@ -196,9 +196,14 @@ def extract_zip(archive: Path, into: Path, limits: ZipLimits = ZipLimits()) -> L
     files = listing.files
     total = 0
     seen: set[tuple[str, ...]] = set()
+    from .report import progress_bar
+
     try:
         with zipfile.ZipFile(archive) as zf:
-            for count, info in enumerate(zf.infolist(), start=1):
+            members = zf.infolist()
+            bar = progress_bar(len(members), enabled=progress and len(members) > 50, desc="unzipping", unit="file")
+            for count, info in enumerate(members, start=1):
+                bar.update(1)
                 parts = _member_parts(info.filename)
                 if parts is None:
                     shown = tuple(p for p in info.filename.replace("\\", "/").split("/") if p and p != "..")
@@ -229,6 +234,7 @@ def extract_zip(archive: Path, into: Path, limits: ZipLimits = ZipLimits()) -> L
                     continue
                 total += written
                 files.append(Entry(parts, target))
+            bar.close()
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise SubmissionsError(f"{archive} is not a readable zip archive ({exc})") from exc
     return listing
@@ -500,16 +506,18 @@ def _pick(found: Found, notebook_name: str, stage: Path, limits: ZipLimits) -> S
         chosen = notebooks[0]
     refused = [r for r in files if r.entry.refused]
     if chosen is None and any(_is_notebook(r) for r in refused):
-        reasons = "; ".join(f"{'/'.join(r.entry.parts)}: {r.entry.refused}" for r in refused if _is_notebook(r))
-        return replace(base, problem=f"refused: {reasons}", notes=tuple(notes), refused=True)
-    notes += [f"{'/'.join(r.entry.parts)} refused: {r.entry.refused}" for r in refused]
+        reasons = "; ".join(
+            f"{'/'.join(r.entry.parts)} was not extracted: {r.entry.refused}" for r in refused if _is_notebook(r)
+        )
+        return replace(base, problem=reasons, notes=tuple(notes), refused=True)
+    notes += [f"{'/'.join(r.entry.parts)} was not extracted: {r.entry.refused}" for r in refused]
     if chosen is None:
         if notebooks:
             names = ", ".join(r.name for r in notebooks[:5])
             problem = f"several notebooks and none named {notebook_name}: {names}; rename the one to grade"
         else:
             others = sorted(r.name for r in files if not r.entry.refused)
-            listing = f" (found: {', '.join(others[:5])})" if others else " (the folder is empty)"
+            listing = f" (found: {', '.join(others[:5])})" if others else " (no files)"
             problem = f"no notebook submitted: expected {notebook_name}{listing}"
         return replace(base, problem=problem, notes=tuple(notes))
     assert chosen.entry.path is not None
@@ -539,7 +547,7 @@ def _unplaced(entries: Iterable[Entry], layout: str) -> list[Submission]:
     rows = []
     for entry in entries:
         shown = "/".join(entry.parts)
-        why = f"refused: {entry.refused}" if entry.refused else hint
+        why = f"not extracted: {entry.refused}" if entry.refused else hint
         rows.append(
             Submission(
                 f"unplaced:{shown}",
@@ -560,6 +568,7 @@ def collect(
     workdir: Path,
     layout: str = "auto",
     limits: ZipLimits = ZipLimits(),
+    progress: bool = False,
 ) -> Collection:
     """Every student found in ``submissions`` (a folder or a ``.zip``, any layout), sorted by id.
 
@@ -578,7 +587,7 @@ def collect(
         if submissions.is_file():
             if not zipfile.is_zipfile(submissions):
                 raise SubmissionsError(f"{submissions} is neither a folder nor a .zip archive")
-            listing = extract_zip(submissions, workdir / "archive", limits)
+            listing = extract_zip(submissions, workdir / "archive", limits, progress=progress)
         else:
             listing = _list_folder(submissions)
     except PermissionError as exc:
@@ -586,7 +595,14 @@ def collect(
     listing = _unwrap(listing, archive=submissions.is_file())
     chosen = detect_layout(listing) if layout == "auto" else layout
     found, unplaced = PARSERS[chosen](listing)
+    from .report import progress_bar
+
     stage = workdir / "staged"
-    rows = [_pick(found[sid], notebook_name, stage, limits) for sid in sorted(found)]
+    bar = progress_bar(len(found), enabled=progress and len(found) > 50, desc="collecting", unit="student")
+    rows = []
+    for sid in sorted(found):
+        rows.append(_pick(found[sid], notebook_name, stage, limits))
+        bar.update(1)
+    bar.close()
     rows += _unplaced(unplaced, chosen)
     return Collection(chosen, rows, detected=layout == "auto")

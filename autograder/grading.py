@@ -462,7 +462,9 @@ def grade(
     source_sha256 = sha256_of(source)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="autograder-class-") as tmp:
-        collection = collect(Path(submissions), f"{assignment}.ipynb", workdir=Path(tmp), layout=layout)
+        collection = collect(
+            Path(submissions), f"{assignment}.ipynb", workdir=Path(tmp), layout=layout, progress=progress
+        )
         say(collection.describe())
         found = lms.match_roster(collection.submissions, class_roster)
         todo = found if wanted is None else _select(found, wanted, class_roster)
@@ -517,7 +519,7 @@ def grade(
     if wanted is not None:
         run.written.append(report.write_changes(previous, results, out / "changes.csv"))
     if class_roster is not None:
-        run.written += lms.write_exports(class_roster, run.results, out)
+        run.written += lms.write_exports(class_roster, run.results, out, max_score=setup.max_score)
     run.written.append(write_similarity(pairs, out / "similarity.csv"))
     run.written.append(report.write_histogram(run))
     run.written.append(write_report(run, pairs, course_root=course_root))

@@ -378,6 +378,8 @@ def _scaled(result: StudentResult, points: float | None) -> str:
 
 def feedback_text(result: StudentResult, *, limit: int = 240) -> str:
     """A plain-text summary for the LMS's feedback field: score, remarks, cells that lost points."""
+    if not result.graded:
+        return f"{result.assignment}: {result.status}"
     parts = [f"{result.assignment}: {result.score:g} / {result.max_score:g}"]
     if result.late_penalty:
         parts.append(f"late penalty -{result.late_penalty:g}")
@@ -386,25 +388,23 @@ def feedback_text(result: StudentResult, *, limit: int = 240) -> str:
         if cell.points < cell.max_points:
             message = cell.message.strip().splitlines()[0][:limit] if cell.message.strip() else ""
             parts.append(f"{cell.grade_id} {cell.points:g}/{cell.max_points:g}" + (f": {message}" if message else ""))
-    return "; ".join(parts) if result.state is not State.NOT_SUBMITTED else f"{result.assignment}: not submitted"
+    return "; ".join(parts)
 
 
-def write_canvas(roster: Roster, results: Iterable[StudentResult], path: Path) -> Path:
+def write_canvas(roster: Roster, results: Iterable[StudentResult], path: Path, *, max_score: float) -> Path:
     """``canvas.csv``: the roster's identity columns, the assignment column, a Points Possible row."""
     by_id = {r.student_id: r for r in results}
     header = roster.identity_columns + [roster.assignment_column]
     points = roster.points_possible
-    some = next(iter(by_id.values()), None)
-    top = points if points and points > 0 else (some.max_score if some else 0.0)
+    top = points if points and points > 0 else max_score
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(header)
         writer.writerow(["    Points Possible"] + [""] * (len(header) - 2) + [f"{top:g}"])
         for student in roster.students:
             result = by_id.get(student.student_id)
-            writer.writerow(
-                [student.row.get(h, "") for h in roster.identity_columns] + [_scaled(result, points) if result else ""]
-            )
+            identity = [student.row.get(h, "") for h in roster.identity_columns]
+            writer.writerow(identity + [_scaled(result, points) if result else ""])
     return path
 
 
@@ -430,7 +430,7 @@ def write_moodle(roster: Roster, results: Iterable[StudentResult], path: Path, *
     return path
 
 
-def write_exports(roster: Roster, results: list[StudentResult], out: Path) -> list[Path]:
+def write_exports(roster: Roster, results: list[StudentResult], out: Path, *, max_score: float) -> list[Path]:
     """The grade file for the roster's LMS (``canvas.csv`` or ``moodle.csv``) in ``out``.
 
     Only the roster's own LMS gets a file: the other's identity columns are
@@ -438,7 +438,7 @@ def write_exports(roster: Roster, results: list[StudentResult], out: Path) -> li
     grades on the wrong students.
     """
     if roster.lms == "canvas":
-        return [write_canvas(roster, results, out / "canvas.csv")]
+        return [write_canvas(roster, results, out / "canvas.csv", max_score=max_score)]
     return [write_moodle(roster, results, out / "moodle.csv")]
 
 

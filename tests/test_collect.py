@@ -68,7 +68,7 @@ def test_moodle_folders_and_flat_files(tmp_path: Path) -> None:
     assert sorted(subs) == ["1001", "1002", "1003"]
     assert subs["1001"].name == "Ada Lovelace" and subs["1001"].notebook is not None
     assert subs["1002"].notebook is not None
-    assert subs["1003"].notebook is None and "empty" in subs["1003"].problem
+    assert subs["1003"].notebook is None and "no files" in subs["1003"].problem
 
 
 def test_blackboard_latest_attempt_receipt_and_timestamp(tmp_path: Path) -> None:
@@ -158,7 +158,7 @@ def test_refused_notebook_is_named_in_the_students_row(tmp_path: Path) -> None:
     _, subs = found(tmp_path, archive)
     assert subs["alice"].notebook is not None
     assert subs["bob"].refused and subs["bob"].notebook is None
-    assert subs["bob"].problem.startswith("refused: bob/corr2d.ipynb: its compression ratio")
+    assert subs["bob"].problem.startswith("bob/corr2d.ipynb was not extracted: its compression ratio")
 
 
 def test_zip_member_count_and_total_size_caps(tmp_path: Path) -> None:

@@ -197,7 +197,7 @@ def test_canvas_every_roster_student_and_every_file_has_a_row(canvas: Run) -> No
     readme = unplaced["unplaced:README.txt"]["status"]
     assert "could not tell whose file" in readme and "Canvas" in readme
     escape = next(r for sid, r in unplaced.items() if ESCAPE in sid)["status"]
-    assert "refused" in escape and "outside" in escape
+    assert "not extracted" in escape and "outside" in escape
 
 
 def test_canvas_zip_never_writes_outside_its_folder(canvas: Run) -> None:
@@ -235,7 +235,9 @@ def test_canvas_late_marker_resubmission_and_extension(canvas: Run) -> None:
 def test_canvas_refused_member_and_zipped_notebook(canvas: Run) -> None:
     """The zip bomb's owner gets a row saying why; the notebook a student zipped is graded from the zip."""
     bomb = canvas.grades["340938"]
-    assert bomb["status"].startswith("refused") and "compression ratio" in bomb["status"]
+    assert bomb["status"].startswith(
+        "refused: bombbo_340938_208490289_corr2d.ipynb was not extracted: its compression ratio"
+    )
     zipped = canvas.grades["340939"]
     assert zipped["status"].startswith("graded") and float(zipped["score"]) == 0
 
