@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The parser; its ``--help`` lists every command with all its options and examples."""
     parser = argparse.ArgumentParser(
         prog="python -m autograder",
-        description=__doc__.splitlines()[0],
+        description="Grade a class's notebooks of this course (grade), or compare this grader with nbgrader (bench).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

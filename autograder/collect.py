@@ -39,10 +39,12 @@ import re
 import shutil
 import stat
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 IGNORED_DIRS = {".ipynb_checkpoints", "__MACOSX", "__pycache__"}
 LAYOUTS = ("auto", "folders", "canvas", "moodle", "blackboard")
@@ -225,9 +227,12 @@ def extract_zip(archive: Path, into: Path, limits: ZipLimits = ZipLimits(), *, p
                     files.append(Entry(parts, None, "its path points outside the archive's folder"))
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)
-                written, reason = _copy_capped(
-                    zf, info, target, min(limits.max_member, limits.max_total - total), limits
-                )
+                try:
+                    written, reason = _copy_capped(
+                        zf, info, target, min(limits.max_member, limits.max_total - total), limits
+                    )
+                except _CorruptMember as exc:
+                    written, reason = 0, f"it is corrupt ({exc})"
                 if reason:
                     target.unlink(missing_ok=True)
                     files.append(Entry(parts, None, reason))
@@ -265,13 +270,24 @@ def _refusal(info: zipfile.ZipInfo, count: int, total: int, limits: ZipLimits, d
     return ""
 
 
+class _CorruptMember(Exception):
+    """One member of an otherwise readable archive cannot be decompressed."""
+
+
+def _read_block(src: IO[bytes]) -> bytes:
+    try:
+        return src.read(2**16)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        raise _CorruptMember(str(exc) or type(exc).__name__) from exc
+
+
 def _copy_capped(
     zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, cap: int, limits: ZipLimits
 ) -> tuple[int, str]:
     """Stream one member to ``target``, stopping when it grows past what its header declared or the caps."""
     written = 0
     with zf.open(info) as src, open(target, "wb") as dst:
-        while block := src.read(2**16):
+        while block := _read_block(src):
             written += len(block)
             if written > info.file_size:
                 return written, "it unpacks to more than its header declares"

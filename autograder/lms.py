@@ -37,6 +37,7 @@ extension replaces the due date.
 from __future__ import annotations
 
 import csv
+import logging
 import math
 import re
 from collections.abc import Iterable
@@ -46,6 +47,8 @@ from pathlib import Path
 
 from .collect import Submission
 from .results import State, StudentResult
+
+log = logging.getLogger(__name__)
 
 
 class RosterError(ValueError):
@@ -248,6 +251,13 @@ def _canvas_roster(path: Path, header: list[str], rows: list[list[str]], assignm
     index = {h: i for i, h in enumerate(header)}
     identity = [h for h in header if h in CANVAS_IDENTITY]
     column = _canvas_assignment_column(header, assignment)
+    if column not in header:
+        log.warning(
+            "the roster %s has no column for %s: canvas.csv's column %r will create a new assignment on import",
+            path.name,
+            assignment,
+            column,
+        )
     points: float | None = None
     students = []
     for raw in rows:

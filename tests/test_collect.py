@@ -151,6 +151,20 @@ def test_zip_refuses_escapes_links_and_bombs_but_extracts_the_rest(tmp_path: Pat
     assert not Path("/tmp/absolute-escape.txt").exists()
 
 
+def test_a_corrupt_member_is_refused_alone(tmp_path: Path) -> None:
+    """A member whose data fails its checksum is refused; the archive's other members are extracted."""
+    data = zip_bytes({"alice/corr2d.ipynb": NOTEBOOK, "bob/corr2d.ipynb": b"bob's notebook " * 100})
+    start = data.index(b"bob/corr2d.ipynb") + len(b"bob/corr2d.ipynb")  # bob's data follows his local header
+    corrupt = data[: start + 5] + bytes([data[start + 5] ^ 0xFF]) + data[start + 6 :]
+    archive = tmp_path / "class.zip"
+    archive.write_bytes(corrupt)
+    listing = extract_zip(archive, tmp_path / "into")
+    by_name = {"/".join(e.parts): e for e in listing.files}
+    assert by_name["alice/corr2d.ipynb"].path is not None
+    assert by_name["bob/corr2d.ipynb"].path is None and "corrupt" in by_name["bob/corr2d.ipynb"].refused
+    assert not (tmp_path / "into" / "bob" / "corr2d.ipynb").exists()
+
+
 def test_refused_notebook_is_named_in_the_students_row(tmp_path: Path) -> None:
     """The student whose notebook was refused gets a row saying why; the others are graded."""
     archive = tmp_path / "class.zip"
