@@ -16,10 +16,13 @@ JB_FLAGS := -W -n --keep-going
 
 all: setup exercises book demo
 
-$(BIN)/.installed: requirements.txt
+# The pinned environment, then the course package itself (editable, pyproject.toml): every kernel,
+# plain `nbgrader autograde`'s too, imports autograder without a PYTHONPATH.
+$(BIN)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 system:
@@ -28,7 +31,6 @@ system:
 setup: system $(BIN)/.installed
 
 exercises: $(BIN)/.installed
-	mkdir -p _build
 	for a in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment $$a --force --log-level=WARN || exit 1; done
 
 book: $(BIN)/.installed

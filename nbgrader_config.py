@@ -8,7 +8,8 @@ c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this 
 
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
-c.CourseDirectory.db_url = "sqlite:///_build/gradebook.db"
+# The gradebook stays nbgrader's default, gradebook.db at the course root (git-ignored), where
+# `jupyter-book clean` and `make clean` never delete it.
 
 # A student who deletes a test cell must not silently escape it.
 c.OverwriteCells.add_missing_cells = True

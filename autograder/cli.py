@@ -2,7 +2,7 @@
 
 Exit status 0 when every submission got its row in grades.csv, whatever the
 students' code did; 2 when the grader itself could not run (unknown
-assignment, unreadable submissions), with one line saying what to fix.
+assignment, unreadable submissions or roster), with one line saying what to fix.
 """
 
 from __future__ import annotations
@@ -14,9 +14,29 @@ from pathlib import Path
 
 from . import report
 from .bench import BENCH_SIZE
-from .collect import SubmissionsError
+from .collect import LAYOUTS, SubmissionsError
 from .grading import AssignmentError, grade
+from .lms import RosterError
 from .sandbox import Limits, SandboxError
+
+DEFAULTS = grade.__kwdefaults__ or {}  # the defaults live once, in the API the command calls
+
+GRADE_EXAMPLES = """examples:
+  python -m autograder grade corr2d submissions/
+  python -m autograder grade corr2d submissions.zip --roster gradebook.csv --due 2025-03-01T23:59 --late-penalty 0.1
+  python -m autograder grade corr2d canvas-download.zip --layout canvas --extensions extensions.csv
+  python -m autograder grade corr2d submissions/ --only 340934,340935   # regrade two students into graded/corr2d
+
+writes DIR/grades.csv, cells.csv, results.json, feedback/<student>/<notebook>.html, scores.png, report.html,
+similarity.csv; with --roster also DIR/canvas.csv or DIR/moodle.csv (the roster's LMS); with --only DIR/changes.csv"""
+
+CHECK_EXAMPLES = """examples:
+  python -m autograder check corr2d.ipynb
+  # in the notebook's last cell:  import sys; !{sys.executable} -m autograder check corr2d.ipynb"""
+
+BENCH_EXAMPLES = """examples:
+  python -m autograder bench
+  python -m autograder bench -n 60 --jobs 2 --keep /tmp/bench"""
 
 
 def _memory(text: str) -> int:
@@ -27,42 +47,123 @@ def _memory(text: str) -> int:
     return int(text)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    g = sub.add_parser("grade", help="grade a folder (or .zip) of student submissions")
-    g.add_argument("assignment", help="assignment name, e.g. corr2d")
-    g.add_argument("submissions", type=Path, help="folder with one sub-folder per student, or a .zip of it")
-    g.add_argument("--out", type=Path, default=None, help="output folder (default: graded/ASSIGNMENT)")
-    g.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all cores)")
-    defaults = Limits()
-    g.add_argument(
-        "--timeout", type=float, default=defaults.cell_timeout, help="seconds per cell (default: %(default)s)"
+def _ids(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not a fraction of the maximum score (0 to 1, e.g. 0.1)")
+    return value
+
+
+def _grade_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    g = sub.add_parser(
+        "grade",
+        help="grade a class: a folder, a .zip, or an LMS bulk download as it comes",
+        description="Grade every submission of ASSIGNMENT; every student gets a row in DIR/grades.csv.",
+        epilog=GRADE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    g.add_argument("assignment", help="assignment name, e.g. corr2d")
+    g.add_argument(
+        "submissions",
+        type=Path,
+        help="folder of student folders, a .zip of one, or a Canvas/Moodle/Blackboard download (folder or .zip)",
+    )
+    g.add_argument("--out", type=Path, default=None, metavar="DIR", help="output folder (default: graded/ASSIGNMENT)")
+    g.add_argument("--jobs", type=int, default=DEFAULTS.get("jobs"), help="parallel workers (default: all cores)")
+    limits = Limits()  # the limits' defaults live once, in autograder.sandbox.Limits
+    g.add_argument("--timeout", type=float, default=limits.cell_timeout, help="seconds per cell (default: %(default)s)")
     g.add_argument(
         "--wall-timeout", type=float, default=None, help="seconds per notebook (default: 10 cells' worth, >= 60)"
     )
-    g.add_argument(
-        "--memory", type=_memory, default=defaults.memory, help="memory per submission, e.g. 2G (default: 4G)"
-    )
+    g.add_argument("--memory", type=_memory, default=limits.memory, help="memory per submission, e.g. 2G (default: 4G)")
     g.add_argument(
         "--unsandboxed",
         action="store_true",
-        help="grade even where student code cannot be sandboxed (only for code you trust)",
+        help="grade even where student code cannot be jailed (only for code you trust)",
     )
     g.add_argument("--course", type=Path, default=None, help="course root holding solutions/ (default: this course)")
-    g.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    g.add_argument(
+        "--layout",
+        choices=LAYOUTS,
+        default=DEFAULTS["layout"],
+        help="how SUBMISSIONS is laid out (default: %(default)s, detected and printed)",
+    )
+    g.add_argument(
+        "--roster",
+        type=Path,
+        default=None,
+        metavar="CSV",
+        help="the LMS gradebook export as downloaded (Canvas gradebook CSV or Moodle grading worksheet): "
+        "every student on it gets a row, and DIR/canvas.csv or DIR/moodle.csv is written for the LMS's import",
+    )
+    g.add_argument(
+        "--due", default=None, metavar="ISO-DATETIME", help="due date, e.g. 2025-03-01T23:59 (local time unless a zone)"
+    )
+    g.add_argument(
+        "--late-penalty",
+        type=_fraction,
+        default=DEFAULTS["late_penalty"],
+        metavar="FRACTION",
+        help="fraction of the maximum deducted per started day late (once when only an LMS late marker is known); "
+        "default: %(default)s",
+    )
+    g.add_argument(
+        "--extensions", type=Path, default=None, metavar="CSV", help="per-student due dates: rows of id, new due date"
+    )
+    g.add_argument(
+        "--only",
+        type=_ids,
+        default=None,
+        metavar="ID,ID,...",
+        help="regrade these students into the existing DIR, keep everyone else's rows, write DIR/changes.csv",
+    )
+    g.add_argument("--no-similarity", action="store_true", help="skip the pairwise similarity of answers")
+    g.add_argument("--quiet", action="store_true", help="no progress bars, no layout line, no summary")
+    return g
+
+
+def _check_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     c = sub.add_parser(
         "check",
-        help="check a notebook before submitting it (visible tests only)",
+        help="a student's check of a notebook before submitting it (visible tests only)",
         description="Run NOTEBOOK as the grader would, with the visible tests only; exit 1 if anything is wrong.",
+        epilog=CHECK_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     c.add_argument("notebook", type=Path, help="the notebook to check, e.g. corr2d.ipynb")
     c.add_argument("--course", type=Path, default=None, help="course root holding exercises/ (default: this course)")
-    b = sub.add_parser("bench", help="compare this grader's throughput with stock nbgrader autograde")
+    return c
+
+
+def _bench_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    b = sub.add_parser(
+        "bench",
+        help="compare this grader's throughput with stock nbgrader autograde",
+        description="Grade generated submissions with this grader and with stock nbgrader; compare scores and speed.",
+        epilog=BENCH_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     b.add_argument("-n", type=int, default=BENCH_SIZE, help="number of submissions (default: %(default)s)")
-    b.add_argument("--jobs", type=int, default=None)
+    b.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all cores)")
     b.add_argument("--keep", type=Path, default=None, help="keep the benchmark's files in this folder")
+    return b
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser; its ``--help`` lists every command with all its options and examples."""
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder",
+        description="Grade a class's notebooks of this course (grade), check one notebook before submitting it "
+        "(check), or compare this grader with nbgrader (bench).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = [_grade_parser(sub), _check_parser(sub), _bench_parser(sub)]
+    parser.epilog = "\n\n".join(f"=== {c.prog} ===\n{c.format_help()}" for c in commands)
     return parser
 
 
@@ -96,9 +197,17 @@ def main(argv: list[str] | None = None) -> int:
             limits=Limits(cell_timeout=args.timeout, notebook_timeout=args.wall_timeout, memory=args.memory),
             unsandboxed=args.unsandboxed,
             progress=not args.quiet and sys.stderr.isatty(),
+            roster=args.roster,
+            due=args.due,
+            late_penalty=args.late_penalty,
+            extensions=args.extensions,
+            only=args.only,
+            layout=args.layout,
+            similarity=not args.no_similarity,
+            echo=None if args.quiet else (lambda text: print(text, file=sys.stderr)),
             **kwargs,
         )
-    except (AssignmentError, SubmissionsError, SandboxError) as exc:
+    except (AssignmentError, SubmissionsError, RosterError, SandboxError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not args.quiet:

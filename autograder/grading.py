@@ -25,7 +25,9 @@ import tempfile
 import threading
 import time
 import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +39,15 @@ from nbgrader import utils
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import SaveAutoGrades
 
-from . import feedback, report
-from .collect import Submission, SubmissionsError, collect
+from . import feedback, lms, report
+from .classreport import write_report
+from .collect import Submission, SubmissionsError, collect, sha256_of
 from .prepare import UnreadableSubmission, prepare, read_notebook
 from .results import CellResult, GradingRun, State, StudentResult
 from .sandbox import Limits, Sandbox, SandboxError, jail_available
+from .similarity import Pair
+from .similarity import compare as compare_answers
+from .similarity import write_csv as write_similarity
 
 log = logging.getLogger(__name__)
 
@@ -390,25 +396,43 @@ def grade(
     unsandboxed: bool = False,
     progress: bool = False,
     sandbox: Sandbox | None = None,
+    roster: Path | None = None,
+    due: datetime | str | None = None,
+    late_penalty: float = 0.0,
+    extensions: Path | None = None,
+    only: Iterable[str] | None = None,
+    layout: str = "auto",
+    similarity: bool = True,
+    echo: Callable[[str], None] | None = None,
 ) -> GradingRun:
     """Grade every student in ``submissions`` and write the reports into ``out``.
 
     Student code runs jailed (:mod:`autograder.jail`); where no jail can be
     built the grader refuses, unless ``unsandboxed`` is true. A warm
     ``sandbox`` may be passed to grade several assignments with one zygote
-    (the caller closes it; its limits and mode are used).
+    (the caller closes it; its limits and mode are used). ``layout`` is
+    ``"auto"`` or one of :data:`autograder.collect.LAYOUTS`. ``roster`` is the
+    LMS's gradebook export (Canvas CSV or Moodle grading worksheet): every
+    student on it gets a row, and the LMS's grade file is written. ``due``,
+    ``late_penalty`` (a fraction of the maximum per started day) and
+    ``extensions`` (CSV of id, due date) charge late work. ``only`` regrades
+    those students into the existing ``out`` and writes ``changes.csv``.
+    ``echo`` receives one-line progress messages (the layout found).
 
     Raises:
         AssignmentError: unknown assignment.
-        SubmissionsError: the submissions path cannot be read.
+        SubmissionsError: the submissions path cannot be read, or the layout is unknown.
+        RosterError: the roster, the extensions or a date cannot be used.
         SandboxError: no jail can be built here and ``unsandboxed`` is false, or the sandbox does not start.
     """
     started = time.monotonic()
     install()
+    say = echo or (lambda _text: None)
     out = Path(out) if out is not None else Path("graded") / assignment
     if not Path(submissions).exists():
         raise SubmissionsError(f"{submissions} does not exist; pass a folder of student folders or a .zip of one")
-    if not (course_root / "solutions" / assignment / f"{assignment}.ipynb").is_file():
+    source = course_root / "solutions" / assignment / f"{assignment}.ipynb"
+    if not source.is_file():
         known = ", ".join(known_assignments(course_root)) or "none"
         raise AssignmentError(f"unknown assignment {assignment!r} (known: {known})")
     sandboxed = not unsandboxed if sandbox is None else sandbox.sandboxed
@@ -419,29 +443,115 @@ def grade(
                 f"student code cannot be sandboxed here ({why}); grading untrusted code without a sandbox "
                 "needs --unsandboxed"
             )
-    else:
+    elif not sandboxed:
         log.warning(
             "WARNING: --unsandboxed: student code runs WITHOUT a sandbox (it can read files and use the network)"
         )
+    class_roster = lms.read_roster(Path(roster), assignment) if roster else None
+    policy = lms.LatePolicy(
+        due=lms.parse_datetime(due, what="--due") if isinstance(due, str) else due,
+        fraction=late_penalty,
+        extensions=lms.read_extensions(Path(extensions)) if extensions else {},
+    )
+    wanted = sorted(set(only)) if only is not None else None
+    previous: dict[str, StudentResult] = {}
+    if wanted is not None:
+        try:
+            previous = {r.student_id: r for r in report.read_results(out)}
+        except FileNotFoundError as exc:
+            raise SubmissionsError(
+                f"--only regrades into an earlier run, but {out} has none: grade the class first"
+            ) from exc
+    source_sha256 = sha256_of(source)
     out.mkdir(parents=True, exist_ok=True)
-    setup = setup_assignment(assignment, course_root=course_root, out=out)
     with tempfile.TemporaryDirectory(prefix="autograder-class-") as tmp:
-        found = collect(Path(submissions), f"{setup.notebook_name}.ipynb", workdir=Path(tmp))
-        feedback_dir = out / "feedback"
-        if feedback_dir.exists():
-            shutil.rmtree(feedback_dir)
-        results: list[StudentResult] = []
-        if found:
+        collection = collect(
+            Path(submissions), f"{assignment}.ipynb", workdir=Path(tmp), layout=layout, progress=progress
+        )
+        say(collection.describe())
+        found = lms.match_roster(collection.submissions, class_roster)
+        todo = found if wanted is None else _select(found, wanted, class_roster)
+        # a regrade leaves the run's gradebook alone: the students regraded get a scratch one
+        setup = setup_assignment(assignment, course_root=course_root, out=out if wanted is None else Path(tmp) / "db")
+        feedback = out / "feedback"
+        for folder in [feedback] if wanted is None else [feedback / s.student_id for s in todo]:
+            if folder.exists():
+                shutil.rmtree(folder)
+        graded: list[StudentResult] = []
+        if todo:
             own = sandbox is None
             box = Sandbox(sandboxed=sandboxed, limits=limits or Limits()) if own else sandbox
             try:
                 box.wait_ready()
                 grader = Grader(setup, out=out, jobs=jobs or os.cpu_count() or 1, sandbox=box)
-                results = grader.run(found, progress=progress)
+                graded = grader.run(todo, progress=progress)
             finally:
                 if own:
                     box.close()
-    run = GradingRun(assignment, out, results, sandboxed, time.monotonic() - started)
-    report.write_grades(run)
-    report.write_histogram(run)
+        results = [
+            lms.complete(r, s, roster=class_roster, policy=policy, source_sha256=source_sha256)
+            for r, s in zip(graded, todo, strict=True)
+        ]
+        pairs = _similar_pairs(found, setup.release, progress=progress) if similarity else []
+    if class_roster is not None:
+        among = None if wanted is None else {s.student_id for w in wanted if (s := class_roster.find(w))}
+        results += lms.missing(
+            class_roster,
+            {r.student_id for r in results},
+            among=among,
+            assignment=assignment,
+            max_score=setup.max_score,
+            policy=policy,
+            source_sha256=source_sha256,
+        )
+    regraded = [r.student_id for r in results] if wanted is not None else []
+    merged = {**previous, **{r.student_id: r for r in results}}
+    run = GradingRun(
+        assignment,
+        out,
+        sorted(merged.values(), key=lambda r: r.student_id),
+        sandboxed,
+        time.monotonic() - started,
+        layout=collection.layout,
+        max_score=setup.max_score,
+        lms=class_roster.lms if class_roster else "",
+        regraded=regraded,
+    )
+    run.written += report.write_grades(run)
+    if wanted is not None:
+        run.written.append(report.write_changes(previous, results, out / "changes.csv"))
+    if class_roster is not None:
+        run.written += lms.write_exports(class_roster, run.results, out, max_score=setup.max_score)
+    run.written.append(write_similarity(pairs, out / "similarity.csv"))
+    run.written.append(report.write_histogram(run))
+    run.written.append(write_report(run, pairs, course_root=course_root))
     return run
+
+
+def _similar_pairs(found: list[Submission], release: NotebookNode, *, progress: bool) -> list[Pair]:
+    try:
+        return compare_answers({s.student_id: s.notebook for s in found if s.notebook}, release, progress=progress)
+    except ImportError as exc:  # an environment older than requirements.txt: grades matter more than this heuristic
+        log.warning("similarity skipped: %s (run make to install requirements.txt)", exc)
+        return []
+
+
+def _select(found: list[Submission], wanted: list[str], roster: lms.Roster | None) -> list[Submission]:
+    """The submissions of the students named by ``--only`` (by LMS id, or by an alias on the roster).
+
+    Raises:
+        SubmissionsError: a name is neither in the submissions nor on the roster.
+    """
+    by_id = {s.student_id: s for s in found}
+    chosen, unknown = [], []
+    for name in wanted:
+        student = roster.find(name) if roster else None
+        key = student.student_id if student else name
+        if key in by_id:
+            chosen.append(by_id[key])
+        elif student is None:
+            unknown.append(name)
+    if unknown:
+        listed = ", ".join(sorted(by_id)[:8])
+        raise SubmissionsError(f"--only: no submission from {', '.join(unknown)} (students found: {listed})")
+    return chosen

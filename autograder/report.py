@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import sys
 from collections import Counter
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .results import GradingRun
+    from .results import GradingRun, StudentResult
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ GRADES_COLUMNS = [
     "score",
     "max_score",
     "status",
+    "submission_sha256",
+    "source_sha256",
 ]
 CELLS_COLUMNS = ["student_id", "assignment", "grade_id", "points", "max_points", "message", "tags"]
 
@@ -35,34 +38,43 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def write_grades(run: GradingRun) -> None:
-    """Write ``grades.csv`` (nbgrader export columns plus ``status``) and ``cells.csv``."""
-    results = run.results
+CHANGES_COLUMNS = ["student_id", "before", "after", "cells", "status_before", "status_after"]
+
+
+def grades_row(r: StudentResult) -> dict[str, str]:
+    """One row of ``grades.csv``: nbgrader's export columns, the status, the receipts."""
+    raw = r.score if r.raw_score is None else r.raw_score
+    return {
+        "assignment": r.assignment,
+        "duedate": r.duedate,
+        "timestamp": r.timestamp,
+        "student_id": r.student_id,
+        "last_name": r.last_name,
+        "first_name": r.first_name,
+        "email": r.email,
+        "raw_score": _fmt(raw),
+        "late_submission_penalty": _fmt(r.late_penalty),
+        "score": _fmt(r.score),
+        "max_score": _fmt(r.max_score),
+        "status": r.status,
+        "submission_sha256": r.submission_sha256,
+        "source_sha256": r.source_sha256,
+    }
+
+
+def write_grades(run: GradingRun) -> list[Path]:
+    """Write ``grades.csv`` (nbgrader's export columns, status, receipts), ``cells.csv`` and ``results.json``."""
+    results = sorted(run.results, key=lambda r: r.student_id)
     run.out.mkdir(parents=True, exist_ok=True)
-    with open(run.out / "grades.csv", "w", newline="", encoding="utf-8") as f:
+    grades, cells, stored = run.out / "grades.csv", run.out / "cells.csv", run.out / "results.json"
+    with open(grades, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, GRADES_COLUMNS)
         writer.writeheader()
-        for r in sorted(results, key=lambda r: r.student_id):
-            writer.writerow(
-                {
-                    "assignment": r.assignment,
-                    "duedate": "",
-                    "timestamp": "",
-                    "student_id": r.student_id,
-                    "last_name": "",
-                    "first_name": "",
-                    "email": "",
-                    "raw_score": _fmt(r.score),
-                    "late_submission_penalty": "0",
-                    "score": _fmt(r.score),
-                    "max_score": _fmt(r.max_score),
-                    "status": r.status,
-                }
-            )
-    with open(run.out / "cells.csv", "w", newline="", encoding="utf-8") as f:
+        writer.writerows(grades_row(r) for r in results)
+    with open(cells, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, CELLS_COLUMNS)
         writer.writeheader()
-        for r in sorted(results, key=lambda r: r.student_id):
+        for r in results:
             for c in r.cells:
                 writer.writerow(
                     {
@@ -75,23 +87,84 @@ def write_grades(run: GradingRun) -> None:
                         "tags": " ".join(c.tags),
                     }
                 )
+    data = {"assignment": run.assignment, "max_score": run.max_score, "results": [r.to_dict() for r in results]}
+    stored.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    return [grades, cells, stored]
 
 
-def write_histogram(run: GradingRun) -> Path:
-    """Histogram of scores as ``scores.png`` in the output folder."""
+def read_results(out: Path) -> list[StudentResult]:
+    """The results a previous run stored in ``out/results.json`` (for an ``--only`` regrade).
+
+    Raises:
+        FileNotFoundError: no previous run in ``out``.
+        ValueError: the file is not a stored run.
+    """
+    from .results import StudentResult
+
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    try:
+        return [StudentResult.from_dict(d) for d in data["results"]]
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"{out / 'results.json'} is not a stored grading run ({exc})") from exc
+
+
+def changed_cells(before: StudentResult, after: StudentResult) -> str:
+    """``test_a 0->2; test_b 1->0``: the cells whose points changed."""
+    old = {c.grade_id: c.points for c in before.cells}
+    new = {c.grade_id: c.points for c in after.cells}
+    return "; ".join(
+        f"{gid} {_fmt(old[gid]) if gid in old else '-'}->{_fmt(new[gid]) if gid in new else '-'}"
+        for gid in sorted(set(old) | set(new))
+        if old.get(gid) != new.get(gid)
+    )
+
+
+def write_changes(previous: dict[str, StudentResult], regraded: list[StudentResult], path: Path) -> Path:
+    """``changes.csv``: for each regraded student, the score before and after and the cells that changed."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, CHANGES_COLUMNS)
+        writer.writeheader()
+        for r in sorted(regraded, key=lambda r: r.student_id):
+            old = previous.get(r.student_id)
+            writer.writerow(
+                {
+                    "student_id": r.student_id,
+                    "before": _fmt(old.score) if old else "",
+                    "after": _fmt(r.score),
+                    "cells": changed_cells(old, r) if old else "(new)",
+                    "status_before": old.status if old else "",
+                    "status_after": r.status,
+                }
+            )
+    return path
+
+
+def histogram_figure(run: GradingRun) -> Any:
+    """Histogram of the graded students' scores; the y axis counts whole students."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     scores = [r.score for r in run.results if r.graded]
-    top = max([r.max_score for r in run.results] + [1.0])
+    top = max([r.max_score for r in run.results] + [run.max_score, 1.0])
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.hist(scores, bins=min(20, max(5, int(top) + 1)), range=(0, top), color="#1f4e79", edgecolor="white")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(bottom=0)
     ax.set_xlabel(f"score (out of {top:g})")
     ax.set_ylabel("students")
     ax.set_title(f"{run.assignment}: {len(scores)} graded, {len(run.results) - len(scores)} not graded")
     fig.tight_layout()
+    return fig
+
+
+def write_histogram(run: GradingRun) -> Path:
+    """Histogram of scores as ``scores.png`` in the output folder."""
+    import matplotlib.pyplot as plt
+
+    fig = histogram_figure(run)
     path = run.out / "scores.png"
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -99,17 +172,23 @@ def write_histogram(run: GradingRun) -> Path:
 
 
 def summary(run: GradingRun) -> str:
-    """A short table: graded / not graded, score distribution, time."""
+    """A short table: students by state, score distribution, time, the files written."""
+    from .results import State
+
     graded = [r for r in run.results if r.graded]
     problems = [r for r in run.results if not r.graded]
-    repaired = [r for r in graded if r.status != "graded"]
+    by_state = Counter(r.state for r in run.results)
+    counted = f"{len(run.regraded)} regraded of {len(run.results)}" if run.regraded else f"{len(run.results)}"
     lines = [
-        f"{run.assignment}: {len(run.results)} submissions in {run.seconds:.1f} s"
+        f"{run.assignment}: {counted} students in {run.seconds:.1f} s"
+        + (f", layout {run.layout}" if run.layout else "")
         + ("" if run.sandboxed else "  (NOT SANDBOXED)"),
         f"  graded            {len(graded):>5}",
-        f"    with remarks    {len(repaired):>5}",
-        f"  not graded        {len(problems):>5}",
+        f"    with remarks    {sum(r.status != 'graded' for r in graded):>5}",
+        f"    late penalty    {sum(bool(r.late_penalty) for r in graded):>5}",
     ]
+    for state in (State.NOT_GRADED, State.REFUSED, State.NOT_SUBMITTED):
+        lines.append(f"  {state.value:<18}{by_state[state]:>5}")
     if graded:
         top = max(r.max_score for r in graded) or 1.0
         buckets: Counter[str] = Counter()
@@ -129,7 +208,8 @@ def summary(run: GradingRun) -> str:
         lines.append(f"  mean score        {mean:>5.1f} / {top:g}")
     for r in problems:
         lines.append(f"  {r.student_id}: {r.status}")
-    lines.append(f"  grades: {run.out / 'grades.csv'}")
+    for path in run.written or [run.out / "grades.csv"]:
+        lines.append(f"  wrote {path}")
     return "\n".join(lines)
 
 
@@ -141,10 +221,10 @@ class _NoBar:
         pass
 
 
-def progress_bar(total: int, *, enabled: bool) -> Any:
+def progress_bar(total: int, *, enabled: bool, desc: str = "grading", unit: str = "nb") -> Any:
     """A tqdm progress bar on stderr, or a silent stand-in."""
     if not enabled:
         return _NoBar()
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="nb", file=sys.stderr, desc="grading", leave=False)
+    return tqdm(total=total, unit=unit, file=sys.stderr, desc=desc, leave=False)

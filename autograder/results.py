@@ -9,9 +9,10 @@ two into the text of ``grades.csv``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 _TAG = re.compile(r"\[misconception: ([a-z0-9-]+)\]")
 
@@ -57,7 +58,9 @@ class StudentResult:
     first_name: str = ""
     last_name: str = ""
     email: str = ""
+    name: str = ""  # display name, as the LMS shows it
     timestamp: str = ""  # ISO 8601 time of submission
+    duedate: str = ""  # ISO 8601 due date that applied (an extension's, if any)
     raw_score: float | None = None  # before the late penalty
     late_penalty: float = 0.0
     submission_sha256: str = ""  # receipt: the file as submitted
@@ -72,6 +75,26 @@ class StudentResult:
         """``state`` and ``notes`` as one line of text (``graded: a; b``)."""
         return self.state.value + (": " + "; ".join(self.notes) if self.notes else "")
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for ``results.json`` (what a later ``--only`` regrade merges into)."""
+        data = asdict(self)
+        data["state"] = self.state.value
+        data["feedback"] = str(self.feedback) if self.feedback else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StudentResult:
+        """The inverse of :meth:`to_dict`.
+
+        Raises:
+            KeyError, TypeError, ValueError: the data is not a stored result.
+        """
+        fields_ = dict(data)
+        fields_["state"] = State(fields_["state"])
+        fields_["cells"] = [CellResult(**c) for c in fields_.get("cells", [])]
+        fields_["feedback"] = Path(fields_["feedback"]) if fields_.get("feedback") else None
+        return cls(**fields_)
+
 
 @dataclass
 class GradingRun:
@@ -82,3 +105,8 @@ class GradingRun:
     results: list[StudentResult]
     sandboxed: bool
     seconds: float
+    layout: str = ""  # how the submissions were laid out (folders, canvas, moodle, blackboard)
+    max_score: float = 0.0
+    lms: str = ""  # the roster's LMS, when a roster was given
+    written: list[Path] = field(default_factory=list)  # every file of the run, for the summary
+    regraded: list[str] = field(default_factory=list)  # --only: the students regraded this time
