@@ -152,6 +152,10 @@ def write_feedback(
     shown = feedback_notebook(nb, release_cells)
     res = copy.deepcopy(resources)
     res["config_dir"] = str(path.parent / ".no-custom-css")
+    from nbconvert.preprocessors.sanitize import SanitizeHTML
+
+    # nbgrader's feedback template ignores nbconvert's sanitize_html: sanitize the cells themselves
+    shown, res = SanitizeHTML().preprocess(shown, res)
     shown, res = GetGrades().preprocess(shown, res)
     shown, res = CSSHTMLHeaderPreprocessor().preprocess(shown, res)
     page, _ = _feedback_exporter().from_notebook_node(shown, resources=res)

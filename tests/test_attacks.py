@@ -120,10 +120,14 @@ except Exception:
 """,
         # --- hidden tests: look for them, print them ------------------------------------------
         "hunt_hidden_tests": """
-import gc, linecache, sys
+import gc, glob, linecache, sys
 found = [o for o in gc.get_objects() if isinstance(o, str) and ("HIDDEN" in o or "expect_close(" in o)]
 print("HUNT", found[:20], [k for k in linecache.cache][:50])
-_real = None
+files = []
+for top in ("/", "/tmp", "/usr", "/opt", "/root", "/work", "/home", "/srv", "/var"):
+    files += glob.glob(top + "/**/autograder/**/*.py", recursive=True)
+    files += glob.glob(top + "/**/solutions/**/*.ipynb", recursive=True)
+print("GRADER-FILES", len(files))
 """,
         # --- other students --------------------------------------------------------------------
         "forge_pipes": """
@@ -395,6 +399,12 @@ def test_no_secret_or_hidden_test_in_any_feedback(attacked) -> None:
     for page in pages:
         raw = page.read_text()
         assert "<script>alert" not in raw and "onerror=alert" not in raw
+
+
+def test_the_grader_and_the_solutions_are_out_of_sight(attacked) -> None:
+    result, _, _ = attacked
+    (page,) = (result.out / "feedback").glob("*_attack_hunt_hidden_tests/*.html")
+    assert "GRADER-FILES 0" in html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
 
 
 def test_feedback_stays_small(attacked) -> None:
