@@ -30,7 +30,7 @@ from tests.helpers import (
 pytestmark = pytest.mark.slow
 
 # The solution's exact score, where it is pinned down (other assignments: any positive score).
-MAX_SCORES = {"corr2d": 12, "matmul_conv": 15}
+MAX_SCORES = {"corr2d": 12, "matmul_conv": 24, "kernels": 11, "one_by_one": 17}
 
 # Failure messages a student must see: assignment -> (entry, graded cell) -> words in the message.
 MESSAGES: dict[str, dict[tuple[str, str], str]] = {
@@ -48,15 +48,40 @@ MESSAGES: dict[str, dict[tuple[str, str], str]] = {
     },
     "matmul_conv": {
         ("wrong_mm_flipped", "test_matmul_values"): "kernel flipped?",
-        ("wrong_mm_loop_dot", "test_matmul_one_matmul"): "expected exactly one matrix multiplication, counted 20",
+        ("wrong_mm_column_major_patches", "test_matmul_values"): "flattened in different orders",
+        ("wrong_mm_loop_dot", "test_matmul_one_matmul"): "expected exactly one matrix multiplication, counted 16 (dot)",
         ("wrong_mm_elementwise", "test_matmul_one_matmul"): "expected exactly one matrix multiplication, counted 0",
         ("wrong_mm_uses_conv", "test_matmul_one_matmul"): "built-in convolution",
         ("wrong_mm_patches_from_list", "test_matmul_gradients"): "no gradient reached X",
         ("wrong_mm_float32_patches", "test_matmul_dtype"): "expected dtype torch.float64, got torch.float32",
         ("wrong_km_transposed", "test_kernel_matrix_shape"): "expected shape (4, 9), got (9, 4)",
+        ("wrong_km_flipped", "test_kernel_matrix_product"): "kernel flipped?",
         ("wrong_km_stride_out_w", "test_kernel_matrix_structure"): "row 0 of W",
+        ("wrong_km_item", "test_kernel_matrix_gradients"): "W does not require grad",
         ("wrong_km_conv_basis", "test_kernel_matrix_no_conv"): "built-in convolution",
-        ("wrong_km_lying_subclass", "test_kernel_matrix_structure"): "expected a torch.Tensor, got _Agreeable",
+        ("wrong_multi_channels_order", "test_multi_values"): "order the channels differently",
+        ("wrong_multi_sum_channels_first", "test_multi_values"): "summed before the multiplication",
+        (
+            "wrong_multi_matmul_per_channel",
+            "test_multi_one_matmul",
+        ): "expected exactly one matrix multiplication, counted 2",
+        ("wrong_multi_uses_conv", "test_multi_one_matmul"): "built-in convolution",
+        ("wrong_multi_patches_from_list", "test_multi_gradients"): "no gradient reached X",
+        ("wrong_multi_default_dtype", "test_multi_dtype"): "expected dtype torch.float64, got torch.float32",
+    },
+    "kernels": {
+        ("wrong_sign_flipped", "test_first_differences"): "the kernel of a convolution",
+        ("wrong_negative_d_accepted", "test_negative_order"): "expected ValueError",
+        ("wrong_column", "test_shape"): "expected shape (1, 2), got (2, 1)",
+        ("wrong_laplacian_eight_neighbours", "test_laplacian_values"): "got 12 everywhere",
+        ("wrong_table_up_to_four", "test_higher_differences"): "samples of x**5",
+    },
+    "one_by_one": {
+        ("wrong_any_kernel_accepted", "test_linear_refuses_kernel"): "expected ValueError",
+        ("wrong_transposed_weight", "test_conv1x1_values"): "the transposed weight",
+        ("wrong_shared_weight", "test_conv1x1_fresh"): "changed the Linear's weight",
+        ("wrong_conv1x1_float32", "test_conv1x1_dtype"): "expected dtype torch.float64, got torch.float32",
+        ("wrong_squeeze_single_channel", "test_conv1x1_layout"): "linear_to_conv1x1(nn.Linear(1, 6",
     },
 }
 

@@ -1,4 +1,6 @@
-# catches: test_shape, test_first_differences, test_higher_differences
+# catches: test_shape, test_first_differences
+# tag: test_shape: centred-difference
+# tag: test_first_differences: centred-difference
 # cell: derivative_kernel
 def derivative_kernel(d: int) -> torch.Tensor:
     if d < 0:

@@ -1,4 +1,5 @@
 # catches: test_dtype
+# tag: test_dtype: integer-kernel
 # cell: derivative_kernel
 def derivative_kernel(d: int) -> torch.Tensor:
     if d < 0:

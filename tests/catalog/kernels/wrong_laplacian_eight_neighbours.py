@@ -1,4 +1,5 @@
 # catches: test_laplacian_values
+# tag: test_laplacian_values: eight-neighbour-laplacian
 # cell: laplacian_kernel
 def laplacian_kernel() -> torch.Tensor:
     K = torch.ones(3, 3)

@@ -1,4 +1,5 @@
-# catches: test_shape
+# catches: test_negative_order
+# message: test_negative_order: expected ValueError
 # cell: derivative_kernel
 def derivative_kernel(d: int) -> torch.Tensor:
     K = torch.ones(1, 1)

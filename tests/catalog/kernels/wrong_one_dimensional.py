@@ -1,4 +1,5 @@
-# catches: test_shape, test_first_differences, test_higher_differences
+# catches: test_shape
+# tag: test_shape: one-dimensional-kernel
 # cell: derivative_kernel
 def derivative_kernel(d: int) -> torch.Tensor:
     if d < 0:

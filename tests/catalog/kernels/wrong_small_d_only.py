@@ -1,4 +1,5 @@
 # catches: test_higher_differences
+# message: test_higher_differences: derivative_kernel(4)
 # cell: derivative_kernel
 def derivative_kernel(d: int) -> torch.Tensor:
     if d < 0:

@@ -1,4 +1,5 @@
-# The kernel matrix is the Jacobian of the (linear) cross-correlation with respect to X.
+# The kernel matrix is the Jacobian of the (linear) cross-correlation with respect to X;
+# create_graph=True keeps it differentiable with respect to K.
 # cell: kernel_matrix
 def kernel_matrix(K: torch.Tensor, input_shape: tuple[int, int]) -> torch.Tensor:
     """W of shape (out_h * out_w, in_h * in_w) with W @ X.reshape(-1) = corr2d(X, K).reshape(-1)."""
@@ -13,4 +14,4 @@ def kernel_matrix(K: torch.Tensor, input_shape: tuple[int, int]) -> torch.Tensor
         ]
         return torch.stack(rows).reshape(-1)
 
-    return torch.autograd.functional.jacobian(flat_corr2d, torch.zeros(in_h * in_w, dtype=K.dtype))
+    return torch.autograd.functional.jacobian(flat_corr2d, torch.zeros(in_h * in_w, dtype=K.dtype), create_graph=True)

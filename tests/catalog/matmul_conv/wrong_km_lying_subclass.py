@@ -1,4 +1,5 @@
-# catches: test_kernel_matrix_shape, test_kernel_matrix_product, test_kernel_matrix_structure
+# catches: test_kernel_matrix_product, test_kernel_matrix_structure
+# When graded, the result crosses to the tests as a plain tensor: the subclass and its __eq__ are gone.
 # An all-zero W wrapped in a tensor subclass that claims to equal anything.
 # cell: kernel_matrix
 class _Agreeable(torch.Tensor):

@@ -1,5 +1,6 @@
-# catches: test_matmul_shapes, test_matmul_values
-# Reshapes the product to (out_w, out_h): right numbers, wrong places.
+# catches: test_matmul_shapes
+# Reshapes the product to (out_w, out_h): the values, read in row-major order, are right; the shape is not.
+# (It used to lose test_matmul_values too: one slip, one charge now.)
 # cell: corr2d_matmul
 def corr2d_matmul(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Cross-correlation by one matmul: X (h, w), K (kh, kw) -> (h - kh + 1, w - kw + 1)."""

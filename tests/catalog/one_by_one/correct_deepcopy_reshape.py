@@ -15,6 +15,8 @@ def linear_to_conv1x1(linear: nn.Linear) -> nn.Conv2d:
 def conv1x1_to_linear(conv: nn.Conv2d) -> nn.Linear:
     if any(k != 1 for k in conv.kernel_size):
         raise ValueError("conv1x1_to_linear needs a 1 x 1 kernel")
+    if any(s != 1 for s in conv.stride) or conv.padding != (0, 0) or conv.groups != 1:
+        raise ValueError("conv1x1_to_linear needs stride 1, no padding and no groups")
     own = copy.deepcopy(conv)
     linear = nn.Linear(own.in_channels, own.out_channels, bias=own.bias is not None)
     linear.weight.data = own.weight.data.reshape(own.out_channels, own.in_channels)
@@ -32,6 +34,7 @@ def linear_to_conv1d(linear: nn.Linear) -> nn.Conv1d:
         linear.out_features,
         kernel_size=1,
         bias=linear.bias is not None,
+        dtype=conv2d.weight.dtype,
     )
     with torch.no_grad():
         conv.weight.copy_(conv2d.weight[..., 0])

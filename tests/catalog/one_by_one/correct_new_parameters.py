@@ -14,6 +14,8 @@ def conv1x1_to_linear(conv):
     kh, kw = conv.kernel_size
     if kh != 1 or kw != 1:
         raise ValueError(f"kernel size {conv.kernel_size} is not 1x1")
+    if conv.stride != (1, 1) or conv.padding != (0, 0) or conv.groups != 1:
+        raise ValueError("only a plain 1x1 convolution (stride 1, no padding, groups 1) is a Linear")
     linear = nn.Linear(conv.in_channels, conv.out_channels)
     linear.weight = nn.Parameter(conv.weight.detach()[:, :, 0, 0].clone())
     linear.bias = None if conv.bias is None else nn.Parameter(conv.bias.detach().clone())

@@ -1,4 +1,5 @@
 # catches: test_conv1d_values
+# tag: test_conv1d_values: transposed-weight
 # cell: linear_to_conv1d
 def linear_to_conv1d(linear: nn.Linear) -> nn.Conv1d:
     conv = nn.Conv1d(

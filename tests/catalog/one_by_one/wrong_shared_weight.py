@@ -1,4 +1,5 @@
 # catches: test_conv1x1_fresh
+# tag: test_conv1x1_fresh: shared-parameters
 # cell: linear_to_conv1x1
 def linear_to_conv1x1(linear: nn.Linear) -> nn.Conv2d:
     conv = nn.Conv2d(

@@ -1,4 +1,5 @@
 # catches: test_linear_layout, test_linear_values
+# tag: test_linear_layout: swapped-features
 # cell: conv1x1_to_linear
 def conv1x1_to_linear(conv: nn.Conv2d) -> nn.Linear:
     if conv.kernel_size != (1, 1):

@@ -1,0 +1,11 @@
+# slip: reshapes K.detach() into the weight matrix, so no gradient reaches K
+# loses: test_multi_gradients
+# message: test_multi_gradients: no gradient reached K
+# tag: test_multi_gradients: detached-input
+# cell: corr2d_multi_matmul
+def corr2d_multi_matmul(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
+    """Multi-channel cross-correlation by one matmul: X (c_in, h, w), K (c_out, c_in, kh, kw) -> (c_out, out_h, out_w)."""
+    c_out, c_in, kh, kw = K.shape
+    out_h, out_w = X.shape[1] - kh + 1, X.shape[2] - kw + 1
+    columns = F.unfold(X[None], (kh, kw))[0]
+    return (K.detach().reshape(c_out, -1) @ columns).reshape(c_out, out_h, out_w)
