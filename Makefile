@@ -12,7 +12,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 ASSIGNMENTS := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard solutions/*/*.ipynb)))))
 JB_FLAGS := -W -n --keep-going
 
-.PHONY: all setup system exercises book instructor demo test test-fast bench lint clean
+.PHONY: all setup system exercises book publish instructor demo test test-fast bench lint clean
 
 all: setup exercises book demo
 
@@ -35,6 +35,11 @@ exercises: $(BIN)/.installed
 
 book: $(BIN)/.installed
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
+
+# Push the built site to the gh-pages branch of `origin` (GitHub Pages serves it;
+# -n adds .nojekyll so that Sphinx's _static folder is served). book/publishing.md.
+publish: book
+	$(BIN)/ghp-import -n -p -f -m "Publish the book" _build/html
 
 instructor: $(BIN)/.installed
 	$(BIN)/python scripts/build_instructor.py

@@ -93,3 +93,71 @@ def load_photo(factor: int = 4) -> torch.Tensor:
         rgb = torch.tensor(plt.imread(f), dtype=torch.float32) / 255  # (600, 512, 3)
     gray = rgb @ torch.tensor([0.299, 0.587, 0.114])  # luma
     return torch.nn.functional.avg_pool2d(gray[None, None], factor)[0, 0]
+
+
+def matrix_of(layer, in_shape: tuple[int, ...]) -> torch.Tensor:
+    """The matrix of a linear map on tensors of shape in_shape, column by column."""
+    n_in = int(np.prod(in_shape))
+    basis = torch.eye(n_in, dtype=torch.float64).reshape(n_in, 1, *in_shape)
+    return layer(basis).reshape(n_in, -1).T  # column j = layer(e_j)
+
+
+def draw_window(
+    ax,
+    X,
+    *,
+    padding: int = 0,
+    stride: int = 1,
+    dilation: int = 1,
+    kernel: int = 3,
+    position: tuple[int, int] = (0, 0),
+    title: str = "",
+):
+    """Draw the zero-padded input X with the kernel's taps at one output position.
+
+    Input pixels are shaded and numbered, padding zeros are grey, the taps that
+    output ``position`` multiplies are framed in black, and the window they span
+    (kernel extent ``dilation * (kernel - 1) + 1``) is outlined with a dashed line.
+    """
+    from matplotlib.patches import Rectangle
+
+    A = _as_array(X)
+    h, w = A.shape
+    size_h, size_w = h + 2 * padding, w + 2 * padding
+    for r in range(size_h):
+        for c in range(size_w):
+            inside = padding <= r < padding + h and padding <= c < padding + w
+            colour = "#c6dbef" if inside else "#e0e0e0"
+            ax.add_patch(Rectangle((c, r), 1, 1, facecolor=colour, edgecolor="white", lw=1))
+            value = A[r - padding, c - padding] if inside else 0
+            ax.text(
+                c + 0.5,
+                r + 0.5,
+                f"{value:g}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="black" if inside else "#555555",
+            )
+    i, j = position
+    top, left = i * stride, j * stride
+    extent = dilation * (kernel - 1) + 1
+    ax.add_patch(Rectangle((left, top), extent, extent, fill=False, ls="--", lw=1.5, color="black"))
+    for a in range(kernel):
+        for b in range(kernel):
+            ax.add_patch(
+                Rectangle(
+                    (left + b * dilation + 0.06, top + a * dilation + 0.06),
+                    0.88,
+                    0.88,
+                    fill=False,
+                    lw=2.2,
+                    color="#b2182b",
+                )
+            )
+    ax.set_xlim(0, size_w)
+    ax.set_ylim(size_h, 0)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=9)

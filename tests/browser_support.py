@@ -12,6 +12,7 @@ import html
 import html.parser
 import json
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,6 +25,11 @@ REPO = Path(__file__).resolve().parents[1]
 #: The instructor edition, as `make instructor` writes it.
 INSTRUCTOR_HTML = REPO / "_build" / "instructor" / "_build" / "html"
 SCREENSHOTS = REPO / "_build" / "screenshots"
+
+#: axe-core, the accessibility engine of the browser test: an exact version from
+#: the npm registry, installed by `npm` on first use (never fetched by a page).
+AXE_VERSION = "4.14.1"
+AXE_DIR = REPO / "_build" / "axe-core"
 
 #: nbgrader's delimiters (its defaults) of the regions a released notebook must not contain.
 SECRET_REGIONS = {
@@ -71,6 +77,44 @@ def build_instructor_book() -> Path:
     if result.returncode != 0:
         raise RuntimeError("scripts/build_instructor.py failed:\n" + result.stdout[-5000:] + result.stderr[-3000:])
     return INSTRUCTOR_HTML
+
+
+def axe_script() -> Path:
+    """Return the path of `axe.min.js` (axe-core `AXE_VERSION`), installing it with npm if needed.
+
+    The package goes to `_build/axe-core/node_modules` through npm's configured
+    registry. Raises `RuntimeError` when npm is missing or the install fails.
+    """
+    package = AXE_DIR / "node_modules" / "axe-core"
+    script = package / "axe.min.js"
+    if script.is_file() and json.loads((package / "package.json").read_text())["version"] == AXE_VERSION:
+        return script
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError("npm is not installed: install Node.js and npm (Debian packages nodejs, npm)")
+    AXE_DIR.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [
+            npm,
+            "install",
+            "--prefix",
+            str(AXE_DIR),
+            "--no-save",
+            "--no-package-lock",
+            "--no-audit",
+            "--no-fund",
+            f"axe-core@{AXE_VERSION}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if result.returncode != 0 or not script.is_file():
+        raise RuntimeError(
+            f"npm install axe-core@{AXE_VERSION} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
+        )
+    return script
 
 
 def normalize(text: str) -> str:

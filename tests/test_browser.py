@@ -37,6 +37,7 @@ from tests.browser_support import (
     REPO,
     SCREENSHOTS,
     assignments,
+    axe_script,
     secret_lines,
     text_lines,
     toc_docnames,
@@ -61,7 +62,11 @@ SCREENSHOT_PAGES: dict[str, tuple[str, tuple[str, ...] | None]] = {
         ("#fig-mm-matrices", "article figure:has-text('Toeplitz')", "article figure"),
     ),
     "exercise_corr2d": ("exercises/corr2d/corr2d.html", None),
+    "padding_stride_windows": ("book/padding_stride.html", ("#fig-pad-windows", "article figure")),
 }
+#: Accessibility: axe-core's rules at these impacts fail the test (minor and
+#: moderate findings are reported by axe but do not).
+AXE_FAILING_IMPACTS = ("serious", "critical")
 #: TeX left untypeset in the visible text: display/inline delimiters, environments,
 #: and `$...$` spans that contain TeX syntax.
 RAW_TEX = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|\$[^$\n]*[\\^_{][^$\n]*\$")
@@ -320,6 +325,41 @@ def test_page_renders_offline(visit: Any, site: str, docname: str) -> None:
         problems.append(f"page title {page.title()!r} does not name the book {BOOK_TITLE!r}")
 
     assert not problems, f"{docname}.html:\n  " + "\n  ".join(problems)
+
+
+@pytest.fixture(scope="session")
+def axe() -> Path:
+    """axe-core's `axe.min.js`, installed from the npm registry on first use."""
+    try:
+        return axe_script()
+    except RuntimeError as error:
+        if os.environ.get("CI"):
+            pytest.fail(str(error), pytrace=False)
+        pytest.skip(str(error))
+
+
+@pytest.mark.parametrize("docname", toc_docnames())
+def test_page_is_accessible(visit: Any, axe: Path, docname: str) -> None:
+    """axe-core finds no serious or critical accessibility violation on a page (its default WCAG rules)."""
+    record = visit(f"{docname}.html")
+    page = record.page
+    page.add_script_tag(path=str(axe))  # injected inline: the page fetches nothing
+    results = page.evaluate(
+        """async () => {
+        // axe's default rule set: WCAG 2.x A and AA and best practices (no experimental rules)
+        const results = await axe.run(document, {resultTypes: ['violations']});
+        return results.violations.map(v => ({
+            id: v.id, impact: v.impact, help: v.help,
+            targets: v.nodes.slice(0, 3).map(n => n.target.join(' ')),
+            count: v.nodes.length,
+        }));
+    }"""
+    )
+    failing = [v for v in results if v["impact"] in AXE_FAILING_IMPACTS]
+    assert not failing, f"{docname}.html:\n  " + "\n  ".join(
+        f"{v['impact']} {v['id']} ({v['count']}x): {v['help']} at {v['targets']}" for v in failing
+    )
+    assert not record.problems(), record.problems()
 
 
 def test_math_is_typeset_by_the_bundled_mathjax(visit: Any, site: str, built_book: Path) -> None:
