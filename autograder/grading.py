@@ -42,6 +42,7 @@ from nbgrader.preprocessors import SaveAutoGrades
 from . import feedback, lms, report
 from .classreport import write_report
 from .collect import Submission, SubmissionsError, collect, sha256_of
+from .layout import assignments
 from .prepare import UnreadableSubmission, prepare, read_notebook
 from .results import CellResult, GradingRun, State, StudentResult
 from .sandbox import Limits, Sandbox, SandboxError, jail_available
@@ -134,11 +135,8 @@ class Assignment:
 
 
 def known_assignments(course_root: Path = COURSE_ROOT) -> list[str]:
-    """Assignment names found in ``solutions/``."""
-    folder = course_root / "solutions"
-    if not folder.is_dir():
-        return []
-    return sorted(p.name for p in folder.iterdir() if (p / f"{p.name}.ipynb").is_file())
+    """Assignment names found in ``solutions/`` (see :func:`autograder.layout.assignments`)."""
+    return assignments(course_root)
 
 
 def setup_assignment(name: str, *, course_root: Path, out: Path) -> Assignment:

@@ -27,6 +27,9 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from autograder.layout import assignments, toc_exercises  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = REPO / "_build" / "instructor"
 #: What the staged copy leaves out (at any depth): builds, environments, caches,
@@ -47,24 +50,6 @@ NOT_STAGED = (
 logger = logging.getLogger("build_instructor")
 
 
-def released_notebooks(toc_file: Path) -> list[str]:
-    """Return the assignment names whose released notebooks `toc_file` lists."""
-    toc = yaml.safe_load(toc_file.read_text(encoding="utf-8"))
-    found: list[str] = []
-
-    def walk(entries: list[dict]) -> None:
-        for entry in entries:
-            name = str(entry.get("file", ""))
-            if name.startswith("exercises/"):
-                found.append(name.split("/")[1])
-            for key in ("parts", "chapters", "sections"):
-                walk(entry.get(key, []))
-
-    for key in ("parts", "chapters", "sections"):
-        walk(toc.get(key, []))
-    return found
-
-
 def stage(*, repo: Path, staged: Path) -> None:
     """Copy the book's sources to `staged`, with solution notebooks as the exercises.
 
@@ -73,7 +58,8 @@ def stage(*, repo: Path, staged: Path) -> None:
     if staged.exists():
         shutil.rmtree(staged)
     shutil.copytree(repo, staged, ignore=shutil.ignore_patterns(*NOT_STAGED), symlinks=True)
-    for assignment in released_notebooks(repo / "_toc.yml"):
+    listed = set(toc_exercises(repo / "_toc.yml"))
+    for assignment in sorted(listed | set(assignments(repo))):
         source = repo / "solutions" / assignment / f"{assignment}.ipynb"
         if not source.is_file():
             raise FileNotFoundError(

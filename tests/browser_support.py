@@ -19,7 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
-import yaml
+
+from autograder.layout import assignments as course_assignments
+from autograder.layout import toc_docnames  # noqa: F401  (one walker of _toc.yml, used by the browser tests)
 
 REPO = Path(__file__).resolve().parents[1]
 #: The instructor edition, as `make instructor` writes it.
@@ -40,26 +42,9 @@ SECRET_REGIONS = {
 MIN_SECRET_LINE = 12
 
 
-def toc_docnames(toc_file: Path = REPO / "_toc.yml") -> list[str]:
-    """Return every document of a Jupyter Book `_toc.yml`, in reading order."""
-    toc = yaml.safe_load(toc_file.read_text(encoding="utf-8"))
-    names = [toc["root"]]
-
-    def walk(entries: list[dict]) -> None:
-        for entry in entries:
-            if "file" in entry:
-                names.append(str(entry["file"]).removesuffix(".md").removesuffix(".ipynb"))
-            for key in ("sections", "chapters", "parts"):
-                walk(entry.get(key, []))
-
-    for key in ("chapters", "parts", "sections"):
-        walk(toc.get(key, []))
-    return names
-
-
 def assignments() -> list[str]:
-    """Return the assignments whose released notebooks the table of contents lists."""
-    return [name.split("/")[1] for name in toc_docnames() if name.startswith("exercises/")]
+    """The course's assignments (the folders of solutions/)."""
+    return course_assignments(REPO)
 
 
 def build_instructor_book() -> Path:

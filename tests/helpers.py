@@ -18,11 +18,12 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from autograder.layout import assignments
 from autograder.samples import grade_id, release_notebook, solution_answers, solution_notebook, submission  # noqa: F401  (re-exported for the tests)
 
 ROOT = Path(__file__).resolve().parent.parent
 # the assignments are the folders of solutions/ (one source of truth)
-ASSIGNMENTS = sorted(p.parent.name for p in (ROOT / "solutions").glob("*/*.ipynb") if p.stem == p.parent.name)
+ASSIGNMENTS = assignments(ROOT)
 
 
 @dataclass
