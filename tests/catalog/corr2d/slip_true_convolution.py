@@ -3,6 +3,8 @@
 # message: test_textbook: kernel flipped?
 # tag: test_textbook: flipped-kernel
 # tag: test_edges: flipped-kernel
+# tag: test_values: flipped-kernel
+# tag: test_edge_cases: flipped-kernel
 # cell: corr2d
 def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Valid 2-D cross-correlation: X (h, w), K (kh, kw) -> (h - kh + 1, w - kw + 1)."""
