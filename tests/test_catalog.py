@@ -35,16 +35,18 @@ MAX_SCORES = {"corr2d": 12, "matmul_conv": 24, "kernels": 11, "one_by_one": 17}
 # Failure messages a student must see: assignment -> (entry, graded cell) -> words in the message.
 MESSAGES: dict[str, dict[tuple[str, str], str]] = {
     "corr2d": {
-        ("wrong_true_convolution", "test_textbook"): "kernel flipped?",
-        ("wrong_one_short", "test_shape"): "expected shape (2, 5), got (1, 4)",
-        ("wrong_uses_conv2d", "test_no_builtin"): "built-in convolution",
-        ("wrong_conv_module", "test_no_builtin"): "built-in convolution",
-        ("wrong_mutates_input", "test_no_mutation"): "changed X in place",
-        ("wrong_default_dtype", "test_dtype"): "expected dtype torch.float64, got torch.float32",
-        ("wrong_no_grad", "test_gradients"): "does not require grad",
-        ("wrong_detached_kernel", "test_gradients"): "no gradient reached K",
-        ("wrong_lying_subclass", "test_textbook"): "expected a torch.Tensor, got _AlwaysEqual",
-        ("wrong_patches_checks", "test_textbook"): "expected [[19.0, 25.0], [37.0, 43.0]]",
+        ("wrong_true_convolution", "test_textbook"): "X float32 (3, 3), K float32 (2, 2): kernel flipped?",
+        ("wrong_one_short", "test_shape"): "X float32 (4, 6), K float32 (3, 2): expected shape (2, 5), got (1, 4)",
+        ("wrong_uses_conv2d", "test_no_builtin"): "ran the built-in convolution 'convolution'",
+        ("wrong_conv_module", "test_no_builtin"): "ran the built-in convolution 'convolution'",
+        ("wrong_mutates_input", "test_no_mutation"): "X float32 (3, 4), K float32 (2, 2) changed X in place",
+        ("wrong_default_dtype", "test_dtype"): "X float64 (3, 4), K float64 (2, 2): expected dtype torch.float64, got",
+        ("wrong_no_grad", "test_gradients"): "both requiring grad: the output does not require grad",
+        ("wrong_detached_kernel", "test_gradients"): "both requiring grad: no gradient reached K",
+        ("wrong_lying_subclass", "test_textbook"): "K float32 (2, 2): expected a torch.Tensor, got _AlwaysEqual",
+        ("wrong_patches_checks", "test_textbook"): "K float32 (2, 2): expected [[19.0, 25.0], [37.0, 43.0]]",
+        ("wrong_ignores_inputs", "test_no_builtin"): "stays the same when X is doubled",
+        ("wrong_custom_backward", "test_gradients"): "Y.sum().backward(): expected X.grad",
     },
     "matmul_conv": {
         ("wrong_mm_flipped", "test_matmul_values"): "kernel flipped?",
