@@ -241,6 +241,7 @@ class Encoder:
                 "dtype": DTYPE_NAMES.get(value.dtype, "?"),
                 "shape": list(value.shape),
                 "grad": bool(value.requires_grad),
+                "leaf": bool(value.is_leaf),
             }
         if kind is list or kind is tuple:
             if len(value) > MAX_ITEMS:
@@ -294,7 +295,11 @@ class Decoder:
     def __init__(self, blobs: list[bytes], resolve: Callable[[dict[str, Any]], Any] | None = None) -> None:
         self._blobs = blobs
         self._resolve = resolve
-        self.tensors: list[torch.Tensor] = []
+        self.tensors: list[torch.Tensor] = []  # every tensor decoded, as handed on
+        # for each of them, the leaf that gradients are taken with respect to: the tensor itself, or,
+        # for a tensor that was not a leaf where it was sent, the leaf it is a clone of (so that code
+        # may change it in place, as it may change a non-leaf tensor)
+        self.leaves: list[torch.Tensor] = []
 
     def decode(self, data: Any, depth: int = 0) -> Any:
         if depth > MAX_DEPTH:
@@ -311,7 +316,11 @@ class Decoder:
             if type(index) is not int or not 0 <= index < len(self._blobs):
                 raise ProtocolError("tensor refers to a missing blob")
             t = tensor_from(self._blobs[index], data.get("dtype"), data.get("shape"), bool(data.get("grad")))
+            leaf = t
+            if t.requires_grad and data.get("leaf") is False:
+                t = leaf.clone()
             self.tensors.append(t)
+            self.leaves.append(leaf)
             return t
         if "$tuple" in data:
             return tuple(self.decode(v, depth + 1) for v in _list(data["$tuple"]))

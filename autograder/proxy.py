@@ -257,10 +257,11 @@ class Session:
             self._raise(reply["error"], what)
         dec = self.decoder(blobs)
         value = dec.decode(reply.get("value"))
+        outputs = list(dec.tensors)  # the result's tensors (the copied-back inputs are decoded after them)
         self._copy_back(reply.get("mutated"), dec, enc.tensors)
         graph = reply.get("graph")
         if grad and type(graph) is int:
-            value = _attach(self, graph, value, dec.tensors, reply.get("requires_grad"), enc.tensors)
+            value = _attach(self, graph, value, outputs, reply.get("requires_grad"), enc.tensors)
         return value
 
     def _copy_back(self, mutated: Any, dec: Decoder, sent: list[torch.Tensor]) -> None:

@@ -286,6 +286,7 @@ class StudentServer:
         if type(args) is not list or type(kwargs) is not dict:
             raise ProtocolError("malformed call")
         inputs = list(dec.tensors)
+        bases = list(dec.leaves)
         snapshots = [t.detach().clone() for t in inputs]
         saved = self._quiet()
         try:
@@ -306,12 +307,12 @@ class StudentServer:
             for pair in reply["mutated"]:
                 pair[1]["$tensor"] += offset
             out_blobs = out_blobs + extra.blobs
-        leaves = [t for t in inputs if t.requires_grad]
+        leaves = [t for t in bases if t.requires_grad]
         if header.get("grad") and leaves and any(t.requires_grad for t in outputs):
             gid = len(self.graphs) + 1
             if len(self.graphs) >= MAX_GRAPHS:
                 self.graphs.pop(next(iter(self.graphs)))
-            self.graphs[gid] = (inputs, outputs)
+            self.graphs[gid] = (bases, outputs)
             reply["graph"] = gid
             reply["requires_grad"] = [bool(t.requires_grad) for t in outputs]
         return reply, out_blobs

@@ -31,6 +31,10 @@ def mutate(X):
     X += 1
     return X.sum()
 
+def scale_in_place(X):
+    X *= 2
+    return X
+
 def fails(X):
     raise ValueError(f"no: {X.shape}")
 
@@ -117,6 +121,16 @@ def test_in_place_changes_of_inputs_are_seen(session) -> None:
     X = torch.zeros(3)
     assert names["mutate"](X).item() == 3.0
     assert torch.equal(X, torch.ones(3))
+
+
+def test_non_leaf_inputs_may_be_changed_in_place_and_keep_their_gradients(session) -> None:
+    s, names = session
+    base = torch.ones(3, requires_grad=True)
+    X = base * 1  # not a leaf: in-place changes are allowed, in the student process too
+    Y = names["scale_in_place"](X)
+    assert torch.equal(Y.detach(), torch.full((3,), 2.0))
+    (grad,) = torch.autograd.grad(Y.sum(), base)
+    assert torch.equal(grad, torch.full((3,), 2.0))
 
 
 def test_student_exceptions_keep_their_type_and_say_where(session) -> None:
