@@ -1,4 +1,5 @@
-# catches: test_textbook, test_values, test_shape, test_edges
+# catches: test_textbook, test_values, test_edges
+# When graded, the result crosses to the tests as a plain tensor: the subclass and its __eq__ are gone.
 # Returns a tensor subclass that claims to equal anything it is compared with.
 # cell: corr2d
 class _AlwaysEqual(torch.Tensor):
