@@ -80,7 +80,7 @@ MESSAGES: dict[str, dict[tuple[str, str], str]] = {
     "one_by_one": {
         ("wrong_any_kernel_accepted", "test_linear_refuses_kernel"): "expected ValueError",
         ("wrong_transposed_weight", "test_conv1x1_values"): "the transposed weight",
-        ("wrong_shared_weight", "test_conv1x1_fresh"): "changed the Linear's weight",
+        ("wrong_shared_weight", "test_conv1x1_fresh"): "copy the values into the new module's own parameters",
         ("wrong_conv1x1_float32", "test_conv1x1_dtype"): "expected dtype torch.float64, got torch.float32",
         ("wrong_squeeze_single_channel", "test_conv1x1_layout"): "linear_to_conv1x1(nn.Linear(1, 6",
     },

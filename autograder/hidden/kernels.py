@@ -21,6 +21,7 @@ from autograder.checks import CheckFailed, expect, expect_close, expect_not_clos
 __all__ = [
     "call",
     "describe",
+    "failure",
     "expect_entries",
     "expect_exact_on_polynomials",
     "expect_kernel_dtype",
@@ -42,7 +43,21 @@ def describe(x: Any) -> str:
     """``float32 (1, 4)`` for a plain tensor, the type's name for anything else."""
     if type(x) is torch.Tensor:
         return f"{str(x.dtype).removeprefix('torch.')} {tuple(x.shape)}"
-    return type(x).__name__
+    label = getattr(type(x), "remote_type_label", None)  # an object of the student process: its real type
+    return str(label(x)) if callable(label) else type(x).__name__
+
+
+def failure(error: BaseException) -> str:
+    """What to say about an exception of the student's code raised in a hidden test.
+
+    When graded, the grader's own text for it: the call, the student's frames
+    and the exception's type, without the exception's message (which could
+    echo hidden inputs). In one process: the type and the message.
+    """
+    redacted = getattr(error, "redacted", None)
+    if callable(redacted):
+        return str(redacted())
+    return f"{type(error).__name__}: {error}"
 
 
 def call(what: str, fn: Callable[..., Any], *args: Any) -> Any:
@@ -50,7 +65,7 @@ def call(what: str, fn: Callable[..., Any], *args: Any) -> Any:
     try:
         return fn(*args)
     except Exception as error:
-        raise CheckFailed(f"{what} raised {type(error).__name__}: {error}") from error
+        raise CheckFailed(f"{what} raised {failure(error)}") from error
 
 
 def returns(fn: Callable[..., Any], *args: Any) -> bool:
@@ -123,7 +138,7 @@ def expect_refused(derivative_kernel: Callable[[int], Any], d: int) -> None:
         return
     except Exception as error:
         raise CheckFailed(
-            f"derivative_kernel({d}) raised {type(error).__name__} ({error}); expected ValueError: "
+            f"derivative_kernel({d}) raised {failure(error)}; expected ValueError: "
             "there is no difference of negative order (raise ValueError(...) yourself when d < 0)"
         ) from error
     raise CheckFailed(

@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from autograder import course
 from autograder.checks import CheckFailed, expect, expect_close, expect_not_close, expect_shape, expect_tensor
 from autograder.course import parameters, set_parameter, type_name
 
@@ -29,7 +30,9 @@ __all__ = [
     "CONV2D",
     "LINEAR",
     "call",
+    "call_with_inputs",
     "describe",
+    "failure",
     "expect_dtype_kept",
     "expect_fresh",
     "expect_layout",
@@ -71,12 +74,25 @@ def describe(module: Any) -> str:
     return type_name(module)
 
 
+def failure(error: BaseException) -> str:
+    """What to say about an exception of the student's code raised in a hidden test.
+
+    When graded, the grader's own text for it: the call, the student's frames
+    and the exception's type, without the exception's message (which could
+    echo hidden inputs). In one process: the type and the message.
+    """
+    redacted = getattr(error, "redacted", None)
+    if callable(redacted):
+        return str(redacted())
+    return f"{type(error).__name__}: {error}"
+
+
 def call(what: str, fn: Callable[..., Any], *args: Any) -> Any:
     """``fn(*args)``; an exception becomes a failure whose message starts with ``what``."""
     try:
         return fn(*args)
     except Exception as error:
-        raise CheckFailed(f"{what} raised {type(error).__name__}: {error}") from error
+        raise CheckFailed(f"{what} raised {failure(error)}") from error
 
 
 def _parameters(module: Any, what: str) -> dict[str, torch.Tensor]:
@@ -188,20 +204,21 @@ def expect_same_map(result: Any, reference: Any, X: torch.Tensor, *, what: str) 
             got = got - own_bias.detach().to(torch.float64).reshape(-1)  # an extra bias: likewise
         c_out, c_in = weight.shape
         if c_out > 1 and c_in > 1:
-            scrambled = weight.T.reshape(c_out, c_in).to(torch.float64)  # (c_in, c_out) read as (c_out, c_in)
-            wrong = last.to(torch.float64) @ scrambled.T
-            if bias is not None and own_bias is not None:
-                wrong = wrong + bias
-            expect_not_close(
-                got,
-                wrong,
-                what=where,
-                message="the values are those of the transposed weight: a Linear's weight (c_out, c_in) is "
-                "already laid out like the convolution's (c_out, c_in, 1, ...): reshape it, do not transpose it",
-                rtol=1e-5,
-                atol=1e-5,
-                tag="transposed-weight",
-            )
+            # two ways of transposing the weight: (c_in, c_out) read as (c_out, c_in), and back
+            for scrambled in (weight.T.reshape(c_out, c_in), weight.reshape(c_in, c_out).T):
+                wrong = last.to(torch.float64) @ scrambled.to(torch.float64).T
+                if bias is not None and own_bias is not None:
+                    wrong = wrong + bias
+                expect_not_close(
+                    got,
+                    wrong,
+                    what=where,
+                    message="the values are those of a transposed weight: a Linear's weight (c_out, c_in) is "
+                    "already laid out like the convolution's (c_out, c_in, 1, ...): reshape it, do not transpose it",
+                    rtol=1e-5,
+                    atol=1e-5,
+                    tag="transposed-weight",
+                )
         expect_close(
             got,
             expected,
@@ -244,36 +261,61 @@ def student_side(make: Callable[[Any], Any], source: Any, kind: str, has_bias: b
     return module if names == (["bias", "weight"] if has_bias else ["weight"]) else None
 
 
+def call_with_inputs(what: str, fn: Callable[..., Any], *args: Any) -> tuple[Any, list[Any]]:
+    """``fn(*args)`` and the arguments as ``fn`` received them.
+
+    When graded, a module that the test built reaches the student's function as
+    a copy rebuilt in the student process; sharing between that copy and the
+    result can only be seen there. ``autograder.course.call_with_inputs``, where
+    the grader provides it, hands back that copy (as a handle). Without it the
+    test's own modules are returned: sharing is then seen in one process only
+    (a student's Jupyter, a grader without the sandbox).
+    """
+    helper = getattr(course, "call_with_inputs", None)
+    try:
+        if callable(helper):
+            result, seen = helper(fn, *args)
+            return result, list(seen)
+        return fn(*args), list(args)
+    except Exception as error:
+        raise CheckFailed(f"{what} raised {failure(error)}") from error
+
+
+def _same(now: dict[str, torch.Tensor], before: dict[str, torch.Tensor], *, what: str, hint: str, tag: str) -> None:
+    """Every parameter in ``before`` is still there in ``now``, with the same shape and values."""
+    for name, value in before.items():
+        got = now.get(name)
+        expect(got is not None, f"{what}: the parameter {name!r} is gone; {hint}", tag=tag)
+        expect_tensor(got, what=f"{what}: {name}")
+        expect(
+            tuple(got.shape) == tuple(value.shape),
+            f"{what}: its {name} has shape {tuple(got.shape)}, it had {tuple(value.shape)}; {hint}",
+            tag=tag,
+        )
+        expect_close(got, value, what=f"{what}: its {name}", rtol=0, atol=0, hint=hint, tag=tag)
+
+
 def expect_fresh(convert: Callable[[Any], Any], original: Any, *, what: str) -> None:
     """``convert(original)`` leaves ``original`` unchanged, and so does changing every parameter of its result."""
     before = _parameters(original, "the input")
-    result = call(what, convert, original)
-    after = _parameters(original, "the input")
-    for name, value in before.items():
-        expect(name in after, f"{what}: the input lost its parameter {name!r}", tag="modifies-input")
-        expect_close(
-            after[name],
-            value,
-            what=f"{what}: the input's {name} after the call",
-            rtol=0,
-            atol=0,
-            hint="the conversion must not modify its input",
-            tag="modifies-input",
-        )
+    result, (seen,) = call_with_inputs(what, convert, original)
+    _same(
+        _parameters(seen, "the input"),
+        before,
+        what=f"the input of {what}, after the call",
+        hint="the conversion must not modify its input",
+        tag="modifies-input",
+    )
     for name, value in _parameters(result, what).items():
         call(f"set_parameter(<the result of {what}>, {name!r}, ...)", set_parameter, result, name, value + 1.0)
-    now = _parameters(original, "the input")
-    for name, value in before.items():
-        expect_close(
-            now.get(name),
-            value,
-            what=f"the input's {name} after adding 1 to every parameter of the result of {what}",
-            rtol=0,
-            atol=0,
-            hint="the result shares the input's tensors: copy the values into the new module's own parameters "
-            "(copy_ under torch.no_grad(), or nn.Parameter(t.detach().clone()))",
-            tag="shared-parameters",
-        )
+    _same(
+        _parameters(seen, "the input"),
+        before,
+        what=f"the input of {what}, after adding 1 to every parameter of the result",
+        hint="the result shares the input's tensors: copy the values into the new module's own parameters "
+        "(copy_ under torch.no_grad(), or nn.Parameter(t.detach().clone()))",
+        tag="shared-parameters",
+    )
 
 
 def expect_dtype_kept(convert: Callable[[Any], Any], original: Any, X: torch.Tensor, *, what: str) -> None:
@@ -304,7 +346,7 @@ def expect_refused(convert: Callable[[Any], Any], module: Any, *, name: str, why
         return
     except Exception as error:
         raise CheckFailed(
-            f"{what} raised {type(error).__name__} ({error}); expected ValueError: {why} "
+            f"{what} raised {failure(error)}; expected ValueError: {why} "
             "(check the module first and raise ValueError(...) yourself)"
         ) from error
     expect(False, f"{what}: expected ValueError ({why}), but it returned {type_name(result)}", tag=tag)
