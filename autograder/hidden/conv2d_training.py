@@ -99,7 +99,9 @@ class Reference:
         """The layer the exercise asks for: ``F.conv2d(X, weight) + bias``."""
         n = math.prod(kernel_size)
         X64 = X.detach().to(torch.float64)[None, None]
-        columns = [F.conv2d(X64, e.reshape(1, 1, *kernel_size))[0, 0].reshape(-1) for e in torch.eye(n, dtype=torch.float64)]
+        columns = [
+            F.conv2d(X64, e.reshape(1, 1, *kernel_size))[0, 0].reshape(-1) for e in torch.eye(n, dtype=torch.float64)
+        ]
         columns.append(torch.ones_like(columns[0]))
         return cls(torch.zeros_like(columns[0]), torch.stack(columns, dim=1), Y, kernel_size)
 
@@ -211,7 +213,7 @@ class Run:
 def _kind(value: Any) -> str:
     name = type_name(value).rsplit(".", 1)[-1]
     if isinstance(value, (list, tuple)):
-        return f"a {name} of {len(value)} items"
+        return f"a {name} of {len(value)} item{'s' if len(value) != 1 else ''}"
     return f"a {name}"
 
 
@@ -245,7 +247,7 @@ def train(
         return run
     run.module, run.losses = result
     sized = isinstance(run.losses, (list, tuple)) or (isinstance(run.losses, torch.Tensor) and run.losses.dim() == 1)
-    run.steps = len(run.losses) if sized else num_epochs
+    run.steps = len(run.losses) if sized and len(run.losses) <= 1000 else num_epochs
     if len(built) != 1:
         run.problem = (
             f"{call} built {len(built)} Conv2D modules; expected it to build one fresh "
@@ -271,7 +273,12 @@ def train(
     weight = _float64(weight, f"{call}: the trained weight")
     bias = _float64(bias, f"{call}: the trained bias")
     size = math.prod(kernel_size)
-    for name, values, count in (("weight", weight0, size), ("bias", bias0, 1), ("weight", weight, size), ("bias", bias, 1)):
+    for name, values, count in (
+        ("weight", weight0, size),
+        ("bias", bias0, 1),
+        ("weight", weight, size),
+        ("bias", bias, 1),
+    ):
         if values.numel() != count:
             run.problem = (
                 f"{call}: the Conv2D's {name} has {values.numel()} values, expected {count} (see test_parameters)"
