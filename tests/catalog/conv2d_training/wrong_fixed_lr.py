@@ -1,4 +1,6 @@
 # catches: test_gradient_step
+# tag: test_gradient_step: ignores-lr
+# message: test_gradient_step: that is the step of lr=0.01
 # cell: train_conv2d
 def train_conv2d(
     X: torch.Tensor,

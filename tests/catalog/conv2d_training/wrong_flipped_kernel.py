@@ -1,4 +1,5 @@
-# catches: test_forward, test_gradient_step
+# catches: test_forward
+# tag: test_forward: flipped-kernel
 # cell: Conv2D
 class Conv2D(nn.Module):
     def __init__(self, kernel_size: tuple[int, int]) -> None:

@@ -1,4 +1,5 @@
 # catches: test_forward, test_recovers_kernel
+# tag: test_forward: forward-without-bias
 # cell: Conv2D
 class Conv2D(nn.Module):
     def __init__(self, kernel_size: tuple[int, int]) -> None:

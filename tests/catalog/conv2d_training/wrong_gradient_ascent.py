@@ -1,4 +1,5 @@
-# catches: test_gradient_step, test_losses, test_recovers_kernel
+# catches: test_gradient_step
+# tag: test_gradient_step: gradient-ascent
 # cell: train_conv2d
 def train_conv2d(
     X: torch.Tensor,

@@ -1,4 +1,6 @@
-# catches: test_gradient_step
+# catches: test_losses
+# tag: test_losses: loss-after-update
+# message: test_losses: is the loss after the update
 # cell: train_conv2d
 def train_conv2d(
     X: torch.Tensor,

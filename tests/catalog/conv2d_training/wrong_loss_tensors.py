@@ -1,4 +1,5 @@
 # catches: test_losses
+# tag: test_losses: tensor-losses
 # cell: train_conv2d
 def train_conv2d(
     X: torch.Tensor,

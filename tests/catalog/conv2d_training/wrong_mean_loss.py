@@ -1,4 +1,6 @@
-# catches: test_gradient_step, test_epochs
+# catches: test_gradient_step
+# tag: test_gradient_step: mean-not-sum
+# message: test_gradient_step: MEAN squared error
 # cell: train_conv2d
 def train_conv2d(
     X: torch.Tensor,

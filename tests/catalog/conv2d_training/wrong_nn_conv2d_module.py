@@ -1,4 +1,5 @@
 # catches: test_gradient_step, test_fresh_module
+# tag: test_fresh_module: not-fresh-module
 # cell: train_conv2d
 def train_conv2d(
     X: torch.Tensor,

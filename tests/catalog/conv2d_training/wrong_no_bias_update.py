@@ -1,4 +1,6 @@
-# catches: test_gradient_step, test_recovers_kernel
+# catches: test_gradient_step
+# tag: test_gradient_step: bias-not-trained
+# message: test_gradient_step: the bias did not change
 # cell: train_conv2d
 def train_conv2d(
     X: torch.Tensor,

@@ -1,4 +1,6 @@
 # catches: test_epochs
+# tag: test_epochs: gradients-accumulate
+# message: test_epochs: reset them every epoch
 # cell: train_conv2d
 def train_conv2d(
     X: torch.Tensor,

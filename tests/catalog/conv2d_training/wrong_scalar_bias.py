@@ -1,4 +1,5 @@
 # catches: test_parameters
+# tag: test_parameters: scalar-bias
 # cell: Conv2D
 class Conv2D(nn.Module):
     def __init__(self, kernel_size: tuple[int, int]) -> None:

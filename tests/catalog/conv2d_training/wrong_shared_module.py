@@ -1,4 +1,5 @@
 # catches: test_fresh_module, test_gradient_step
+# tag: test_fresh_module: not-fresh-module
 # cell: train_conv2d
 nets = {}
 
