@@ -30,12 +30,14 @@ __all__ = [
     "HELPERS",
     "autograd_ops",
     "call_seeded",
+    "call_with_inputs",
     "dispatch_to",
     "is_instance",
     "parameters",
     "record_constructions",
     "record_ops",
     "set_parameter",
+    "shared_parameters",
     "type_name",
 ]
 
@@ -139,6 +141,21 @@ def parameters(module: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 @_both_worlds
+def shared_parameters(convert: Callable[..., Any], module: torch.nn.Module, *args: Any) -> list[str]:
+    """Call ``convert(module, *args)``; the names of the result's parameters that share memory with ``module``'s.
+
+    When a notebook is graded, this runs where the student's ``convert`` does
+    (``module``, a plain torch module, is sent there by value), the only place
+    where shared memory can be seen.
+    """
+    result = convert(module, *args)
+    if not isinstance(result, torch.nn.Module):
+        return []
+    mine = {p.untyped_storage().data_ptr() for p in module.parameters()}
+    return [name for name, p in result.named_parameters() if p.untyped_storage().data_ptr() in mine]
+
+
+@_both_worlds
 def type_name(value: Any) -> str:
     """The qualified name of ``value``'s type, e.g. ``"torch.nn.modules.conv.Conv2d"``."""
     cls = type(value)
@@ -160,6 +177,17 @@ def call_seeded(seed: int, fn: Callable[..., Any], *args: Any, **kwargs: Any) ->
     """``torch.manual_seed(seed)``, then ``fn(*args, **kwargs)``: random initialisation made repeatable."""
     torch.manual_seed(seed)
     return fn(*args, **kwargs)
+
+
+@_both_worlds
+def call_with_inputs(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, list[Any]]:
+    """``fn(*args, **kwargs)`` and the arguments it was called with, as they are afterwards.
+
+    When a notebook is graded, a plain torch module passed here is rebuilt in the
+    student process; the list hands back that rebuilt module (as a handle), so a
+    test can look at the input the student's code really received.
+    """
+    return fn(*args, **kwargs), list(args)
 
 
 @_both_worlds

@@ -213,3 +213,16 @@ def check(path: Path, *, course_root: Path, limits: Limits | None = None) -> Che
             )
         )
     return report
+
+
+def run_check(notebook: str | Path, *, course_root: Path | None = None) -> bool:
+    """Check ``notebook`` and print the report; the one line of a notebook's last cell.
+
+    Save the notebook first: what is checked is the file on disk. Returns True
+    when nothing is wrong.
+    """
+    from .layout import COURSE_ROOT
+
+    report = check(Path(notebook), course_root=(course_root or COURSE_ROOT).resolve())
+    print(report.format())
+    return report.ok
