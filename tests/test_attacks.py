@@ -123,10 +123,12 @@ except Exception:
 import gc, glob, linecache, sys
 found = [o for o in gc.get_objects() if isinstance(o, str) and ("HIDDEN" in o or "expect_close(" in o)]
 print("HUNT", found[:20], [k for k in linecache.cache][:50])
+import os
 files = []
-for top in ("/", "/tmp", "/usr", "/opt", "/root", "/work", "/home", "/srv", "/var"):
-    files += glob.glob(top + "/**/autograder/**/*.py", recursive=True)
-    files += glob.glob(top + "/**/solutions/**/*.ipynb", recursive=True)
+skip = {"proc", "sys", "dev", "usr", "lib", "lib64", "lib32", "bin", "sbin", "etc", "site-packages"}
+for folder, dirs, names in os.walk("/"):
+    dirs[:] = [d for d in dirs if d not in skip]
+    files += [n for n in names if folder.endswith(("autograder", "hidden")) or n.endswith(".ipynb")]
 print("GRADER-FILES", len(files))
 """,
         # --- other students --------------------------------------------------------------------
@@ -398,7 +400,7 @@ def test_no_secret_or_hidden_test_in_any_feedback(attacked) -> None:
         assert not [line for line in hidden if line in text]
     for page in pages:
         raw = page.read_text()
-        assert "<script>alert" not in raw and "onerror=alert" not in raw
+        assert "<script>alert" not in raw and not re.search(r"<img[^>]*onerror", raw)
 
 
 def test_the_grader_and_the_solutions_are_out_of_sight(attacked) -> None:
