@@ -184,7 +184,7 @@ def setup_assignment(name: str, *, course_root: Path, out: Path) -> Assignment:
         originals = {c.name: c.source for c in gb.find_notebook(name, name).source_cells}
     trusted = set()
     for gid, cell in cells.items():
-        if cell.cell_type == "code" and _trusted_kind(cell):
+        if cell.cell_type == "code" and _trusted_kind(cell) != "student":
             trusted |= bound_names(originals.get(gid, cell.source))
     return Assignment(name, name, release, cells, db_url, max_score, originals, frozenset(trusted))
 
