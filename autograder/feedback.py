@@ -2,9 +2,12 @@
 
 The page shows the student's notebook with the points of each test cell.
 Test cells show their released source (hidden tests removed) and, when they
-fail, only the failure message. The HTML is sanitized (nbconvert's
-``sanitize_html``): a ``<script>`` in a student's markdown cell or output
-does not survive into the page.
+fail, only the failure message. Nothing a student wrote can run in the page:
+raw HTML in markdown is shown as text (mistune's escaping, so a ``<script>``
+or an ``onerror=`` stays text), links and images keep only safe URLs (no
+``javascript:``), outputs are escaped text; and markdown is rendered for at
+most :data:`MAX_MARKDOWN` characters per page (the rest is replaced by a note),
+since some markdown costs the parser time that grows faster than its length.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ _CDN_MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configur
 _TOC_ENTRY = re.compile(r'<a href="#([^"]+)">Test cell</a>')
 _TITLE = re.compile(r'^\s*(?:[rRuU]?"""|\'\'\')\s*(.+?)\s*(?:"""|\'\'\')?\s*$')
 
+MAX_MARKDOWN = 100_000  # characters of markdown rendered per page
+
 HIDDEN_OUTPUT_NOTE = (
     "*Feedback.* Points are shown on each test cell. What your code printed while the "
     "test cells ran is not shown, and neither are the hidden tests: only their messages."
@@ -41,16 +46,48 @@ _exporter: Any = None
 
 
 def _exporter_class() -> Any:
+    from jinja2 import pass_context as contextfilter
     from nbconvert.exporters import HTMLExporter, TemplateExporter
     from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.markdown_mistune import InvalidNotebook, IPythonRenderer, MarkdownWithMath
     from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
+    class EscapingRenderer(IPythonRenderer):
+        """Markdown to HTML with every piece of raw HTML shown as text, and unsafe URLs dropped."""
+
+        def block_mermaidjs(self, code: str) -> str:
+            return f"<pre><code>{html.escape(code)}</code></pre>"
+
     class FeedbackExporter(HTMLExporter):
-        """nbconvert's HTML exporter without its final BeautifulSoup pass.
+        """nbconvert's HTML exporter without its final BeautifulSoup pass, with markdown escaped.
 
         That pass (alt texts, tab indices) re-parses the whole page, inline CSS
         included, and costs more than everything else in grading a notebook.
+        nbgrader's feedback template renders markdown with raw HTML let through
+        and no sanitizer (nbconvert's, bleach, takes quadratic time on nested
+        tags), then through ``strip_files_prefix``, whose regular expression takes
+        quadratic time on ``[[[[...``. Here raw HTML in markdown is escaped, and
+        ``files/`` links (a Jupyter server's) are left as they are.
         """
+
+        @contextfilter
+        def markdown2html(self, context: Any, source: str) -> str:
+            cell = context.get("cell", {})
+            renderer = EscapingRenderer(
+                escape=True,
+                allow_harmful_protocols=None,  # mistune's default: no javascript:, vbscript:, file:, data: but images
+                attachments=cell.get("attachments", {}),
+                anchor_link_text=self.anchor_link_text,
+                exclude_anchor_links=self.exclude_anchor_links,
+            )
+            try:
+                return MarkdownWithMath(renderer=renderer).render(source)
+            except InvalidNotebook:  # an image names an attachment the cell does not have
+                return f"<pre>{html.escape(source)}</pre>"
+
+        def default_filters(self) -> Any:
+            for name, function in super().default_filters():
+                yield name, (lambda text: text) if name == "strip_files_prefix" else function
 
         def from_notebook_node(self, nb: NotebookNode, resources: Any = None, **kw: Any) -> Any:
             langinfo = nb.metadata.get("language_info", {})
@@ -98,7 +135,12 @@ def feedback_notebook(nb: NotebookNode, release_cells: dict[str, NotebookNode]) 
     from nbformat.v4 import new_markdown_cell
 
     shown.cells.insert(0, new_markdown_cell(HIDDEN_OUTPUT_NOTE))
+    budget = MAX_MARKDOWN
     for cell in shown.cells:
+        if cell.cell_type == "markdown":
+            if len(cell.source) > budget:
+                cell.source = f"*(A markdown cell of {len(cell.source)} characters: too long to show here.)*"
+            budget -= len(cell.source)
         meta = cell.metadata.get("nbgrader", {})
         gid = meta.get("grade_id")
         if gid in release_cells and utils.is_locked(release_cells[gid]):
@@ -111,7 +153,11 @@ def feedback_notebook(nb: NotebookNode, release_cells: dict[str, NotebookNode]) 
 
 
 def write_mathjax(folder: Path) -> None:
-    """Copy MathJax into ``folder/mathjax`` (the feedback folder), once per run."""
+    """Copy MathJax into ``folder/mathjax`` (the feedback folder), once per run.
+
+    Only the one file: the TeX extensions that could make links or set styles
+    (``\\href``, ``\\style``, loaded on first use) are not beside it, so they never load.
+    """
     target = folder / "mathjax" / MATHJAX
     if target.is_file():
         return

@@ -43,7 +43,7 @@ from . import feedback, lms, report
 from .classreport import write_report
 from .collect import Submission, SubmissionsError, collect, sha256_of
 from .layout import assignments
-from .prepare import UnreadableSubmission, prepare, read_notebook
+from .prepare import UnreadableSubmission, bound_names, prepare, read_notebook
 from .results import CellResult, GradingRun, State, StudentResult
 from .sandbox import Limits, Sandbox, SandboxError, jail_available
 from .similarity import Pair
@@ -132,6 +132,7 @@ class Assignment:
     db_url: str
     max_score: float
     originals: dict[str, str] = field(default_factory=dict)
+    trusted_names: frozenset[str] = frozenset()  # bound by its locked and test cells: never the student's
 
 
 def known_assignments(course_root: Path = COURSE_ROOT) -> list[str]:
@@ -185,7 +186,20 @@ def setup_assignment(name: str, *, course_root: Path, out: Path) -> Assignment:
     with Gradebook(db_url) as gb:
         max_score = float(gb.find_assignment(name).max_score)
         originals = {c.name: c.source for c in gb.find_notebook(name, name).source_cells}
-    return Assignment(name, name, release, cells, db_url, max_score, originals)
+    trusted = set()
+    for gid, cell in cells.items():
+        if cell.cell_type == "code" and _trusted_kind(cell) != "student":
+            trusted |= bound_names(originals.get(gid, cell.source))
+    return Assignment(name, name, release, cells, db_url, max_score, originals, frozenset(trusted))
+
+
+def _trusted_kind(release_cell: NotebookNode) -> str:
+    """How a cell of the release runs when graded: ``test``, ``locked`` (in both processes) or ``student``."""
+    if utils.is_solution(release_cell):
+        return "student"
+    if utils.is_grade(release_cell):
+        return "test"
+    return "locked" if utils.is_locked(release_cell) else "student"
 
 
 def _failure_message(cell: NotebookNode) -> str:
@@ -250,29 +264,30 @@ class Grader:
             notes.append(f"graded {submission.notebook.name!r} (expected {expected})")
         return prepared.nb, notes
 
-    @staticmethod
-    def _cells_to_run(nb: NotebookNode) -> list[tuple[NotebookNode, dict[str, str]]]:
-        """The code cells to run and how (stage 2): tests trusted, the student's cells sandboxed."""
+    def _cells_to_run(self, nb: NotebookNode) -> list[tuple[NotebookNode, dict[str, str]]]:
+        """The code cells to run and how (stage 2): tests trusted, the student's cells sandboxed.
+
+        How a cell runs is decided by the release, never by the submitted metadata:
+        a cell runs trusted only under the grade id of a locked or test code cell
+        of the release, with the gradebook's source (which nbgrader restored).
+        """
         plan = []
         for cell in nb.cells:
             if cell.cell_type != "code":
                 continue
-            meta = cell.metadata.get("nbgrader", {})
-            if meta.get("grade_id") == SELF_CHECK and meta.get("locked"):
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            original = self.assignment.release_cells.get(gid) if isinstance(gid, str) else None
+            if gid == SELF_CHECK and original is not None:
                 continue
-            if utils.is_grade(cell) and not utils.is_solution(cell):
-                kind = "test"
-            elif meta.get("locked") and not utils.is_solution(cell):
-                kind = "locked"
-            else:
-                kind = "student"
-            plan.append((cell, {"source": cell.source, "kind": kind}))
+            kind = _trusted_kind(original) if original is not None and original.cell_type == "code" else "student"
+            source = self.assignment.originals.get(gid, original.source) if kind != "student" else cell.source
+            plan.append((cell, {"source": source, "kind": kind}))
         return plan
 
     def _execute(self, plan: list[tuple[NotebookNode, dict[str, str]]]) -> dict[str, Any]:
         """Run the cells in the sandbox (stage 3); a failing sandbox becomes a response too."""
         try:
-            return self.sandbox.grade([job for _, job in plan])
+            return self.sandbox.grade([job for _, job in plan], trusted_names=self.assignment.trusted_names)
         except SandboxError as exc:
             return {"cells": [], "status": "died", "cell": None, "detail": f"the grading process stopped ({exc})"}
 

@@ -14,6 +14,7 @@ import ast
 import copy
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from nbgrader.preprocessors import ClearOutput, DeduplicateIds, OverwriteCells
 log = logging.getLogger(__name__)
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 class UnreadableSubmission(ValueError):
@@ -64,6 +66,12 @@ def read_notebook(path: Path, *, max_cells: int = 2000, max_cell_chars: int = 1_
         raise UnreadableSubmission(
             f"the notebook file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from exc
+    except (ValueError, RecursionError) as exc:  # nested too deeply, an integer of 5000 digits
+        raise UnreadableSubmission(f"the notebook file cannot be read as JSON ({str(exc)[:200]})") from exc
+    if _ESCAPED_SURROGATE.search(text):
+        # "\ud800" alone is valid JSON but no valid text: it would stop the feedback page and the CSV
+        text = json.dumps(data, ensure_ascii=False).encode(errors="replace").decode()
+        data = json.loads(text)
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise UnreadableSubmission("the file is JSON but not a Jupyter notebook (no 'cells')")
     cells = data["cells"]
@@ -89,6 +97,40 @@ def _defined_names(source: str) -> set[str]:
     except SyntaxError:
         return set()
     return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+
+
+def bound_names(source: str) -> set[str]:
+    """The names a cell binds in the notebook's namespace (assignments, imports, defs, loops, ...).
+
+    Names local to functions, classes and comprehensions are left out, names
+    bound by ``:=`` inside comprehensions are kept. A cell that does not parse
+    binds nothing.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    pending: list[ast.AST] = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            pending.extend(node.decorator_list)
+            continue
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names if alias.name != "*")
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            pending.extend(n.target for n in ast.walk(node) if isinstance(n, ast.NamedExpr))
+            continue
+        pending.extend(ast.iter_child_nodes(node))
+    return names
 
 
 def _has_nbgrader_cells(nb: NotebookNode) -> bool:

@@ -33,6 +33,7 @@ MAX_HEADER = 4 * 2**20
 MAX_BLOBS = 256 * 2**20
 MAX_DEPTH = 32
 MAX_ITEMS = 100_000
+MAX_EMPTY = 2**16  # product of the non-zero sizes of an empty tensor
 
 DTYPES: dict[str, torch.dtype] = {
     str(d).removeprefix("torch."): d
@@ -92,7 +93,8 @@ def send(sock: socket.socket, header: dict[str, Any], blobs: list[bytes] | None 
     """Send one message (blocking until written)."""
     blobs = blobs or []
     header = {**header, "blobs": [len(b) for b in blobs]}
-    data = json.dumps(header, allow_nan=False, separators=(",", ":")).encode()
+    # a lone surrogate (sent by a peer as "\\ud800") could not be written to a page or a CSV: "?" instead
+    data = json.dumps(header, allow_nan=False, ensure_ascii=False, separators=(",", ":")).encode(errors="replace")
     sock.sendall(struct.pack(">I", len(data)) + data)
     for blob in blobs:
         sock.sendall(blob)
@@ -139,8 +141,8 @@ def receive(
     _read_exactly(sock, length, deadline, buf)
     try:
         header = json.loads(bytes(buf))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProtocolError(f"message header is not JSON ({exc})") from exc
+    except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, nested too deeply, a 5000-digit int
+        raise ProtocolError(f"message header is not JSON ({str(exc)[:200]})") from exc
     if not isinstance(header, dict):
         raise ProtocolError("message header is not an object")
     sizes = header.get("blobs", [])
@@ -191,12 +193,15 @@ def tensor_from(data: bytes, dtype_name: str, shape: list[int], requires_grad: b
     Raises:
         ProtocolError: unknown dtype, or the size does not match the shape.
     """
-    dtype = DTYPES.get(dtype_name)
+    dtype = DTYPES.get(dtype_name) if isinstance(dtype_name, str) else None
     if dtype is None:
         raise ProtocolError(f"unknown tensor dtype {dtype_name!r}")
     if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape) or len(shape) > 16:
         raise ProtocolError("malformed tensor shape")
     numel = math.prod(shape)
+    if math.prod(max(n, 1) for n in shape) > max(numel, MAX_EMPTY):
+        # (10**9, 0) holds nothing, yet its .tolist() builds 10**9 lists
+        raise ProtocolError(f"an empty tensor of shape {shape} is refused")
     itemsize = torch.empty((), dtype=dtype).element_size()
     if len(data) != numel * itemsize:
         raise ProtocolError(f"tensor of shape {shape} and dtype {dtype_name} cannot hold {len(data)} bytes")
@@ -230,6 +235,8 @@ class Encoder:
         if kind is float:
             return value if math.isfinite(value) else {"$float": repr(value)}
         if isinstance(value, torch.Tensor):
+            if value.dtype not in DTYPE_NAMES:
+                raise ProtocolError(f"a tensor of dtype {value.dtype} cannot be sent")
             data = tensor_bytes(value)
             self._size += len(data)
             if self._size > self._max:
@@ -238,7 +245,7 @@ class Encoder:
             self.tensors.append(value)
             return {
                 "$tensor": len(self.blobs) - 1,
-                "dtype": DTYPE_NAMES.get(value.dtype, "?"),
+                "dtype": DTYPE_NAMES[value.dtype],
                 "shape": list(value.shape),
                 "grad": bool(value.requires_grad),
                 "leaf": bool(value.is_leaf),
@@ -295,6 +302,7 @@ class Decoder:
     def __init__(self, blobs: list[bytes], resolve: Callable[[dict[str, Any]], Any] | None = None) -> None:
         self._blobs = blobs
         self._resolve = resolve
+        self._used: set[int] = set()  # each blob makes one tensor: a header cannot reuse one a million times
         self.tensors: list[torch.Tensor] = []  # every tensor decoded, as handed on
         # for each of them, the leaf that gradients are taken with respect to: the tensor itself, or,
         # for a tensor that was not a leaf where it was sent, the leaf it is a clone of (so that code
@@ -313,8 +321,9 @@ class Decoder:
             raise ProtocolError(f"unexpected {kind.__name__} in a message")
         if "$tensor" in data:
             index = data["$tensor"]
-            if type(index) is not int or not 0 <= index < len(self._blobs):
-                raise ProtocolError("tensor refers to a missing blob")
+            if type(index) is not int or not 0 <= index < len(self._blobs) or index in self._used:
+                raise ProtocolError("tensor refers to a missing blob, or to one already used")
+            self._used.add(index)
             t = tensor_from(self._blobs[index], data.get("dtype"), data.get("shape"), bool(data.get("grad")))
             leaf = t
             if t.requires_grad and data.get("leaf") is False:
@@ -332,32 +341,47 @@ class Decoder:
                 out[pair[0]] = self.decode(pair[1], depth + 1)
             return out
         if "$dtype" in data:
-            dtype = DTYPES.get(data["$dtype"])
+            dtype = DTYPES.get(_string(data["$dtype"]))
             if dtype is None:
                 raise ProtocolError(f"unknown dtype {data['$dtype']!r}")
             return dtype
         if "$float" in data:
-            return float(str(data["$float"]))
+            return _number(float, _string(data["$float"])[:40])
         if "$bigint" in data:
-            return int(str(data["$bigint"])[:400])
+            return _number(int, _string(data["$bigint"])[:400])
         if "$np" in data:
             import numpy
 
-            name = str(data["$np"])
+            name = _string(data["$np"])
             if name not in {"bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32", "float64"}:
                 raise ProtocolError(f"unknown numpy dtype {name!r}")
             value = data.get("value")
-            return numpy.dtype(name).type(float(value) if isinstance(value, str) else value)
+            if type(value) not in (bool, int, float, str):
+                raise ProtocolError("malformed numpy scalar")
+            return numpy.dtype(name).type(_number(float, value[:40]) if isinstance(value, str) else value)
         if "$error" in data:
             frames = tuple(
-                (str(f[0])[:100], int(f[1]), str(f[2])[:300])
+                (f[0][:100], f[1], f[2][:300])
                 for f in _list(data.get("frames", []))[:20]
-                if type(f) is list and len(f) == 3 and type(f[1]) is int
+                if type(f) is list and len(f) == 3 and type(f[0]) is str and type(f[1]) is int and type(f[2]) is str
             )
-            return RemoteError(str(data["$error"])[:100], str(data.get("message", ""))[:4000], frames)
+            return RemoteError(_string(data["$error"])[:100], _string(data.get("message", ""))[:4000], frames)
         if self._resolve is not None:
             return self._resolve(data)
         raise ProtocolError("unexpected object in a message")
+
+
+def _string(value: Any) -> str:
+    if type(value) is not str:
+        raise ProtocolError("expected a string in a message")
+    return value
+
+
+def _number(kind: Callable[[Any], Any], value: Any) -> Any:
+    try:
+        return kind(value)
+    except (ValueError, OverflowError) as exc:
+        raise ProtocolError(f"malformed number in a message ({exc})") from exc
 
 
 def _list(value: Any) -> list[Any]:

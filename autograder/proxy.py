@@ -18,6 +18,7 @@ from __future__ import annotations
 import builtins
 import itertools
 import os
+import re
 import signal
 import socket
 import time
@@ -28,6 +29,7 @@ import torch
 from . import course
 from .protocol import Decoder, Encoder, PeerClosed, ProtocolError, receive, send
 
+_TYPE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,199}")  # what a remote type name may look like
 GRACE = 5.0  # seconds past a request's own limit before the student process is given up on
 REPLY_CAP = 64 * 2**20
 
@@ -46,7 +48,6 @@ _EXCEPTIONS = {
         "OverflowError",
         "RecursionError",
         "RuntimeError",
-        "StopIteration",
         "TypeError",
         "UnboundLocalError",
         "ValueError",
@@ -79,12 +80,16 @@ _error_classes: dict[str, type] = {}
 
 
 def _error_class(type_name: str) -> type:
-    base = _EXCEPTIONS.get(type_name, RuntimeError)
-    cls = _error_classes.get(type_name)
+    """The class re-raised for a student's exception named ``type_name``: a builtin one of the list, else RuntimeError.
+
+    StopIteration and its kin are RuntimeErrors here: raised into a test's
+    ``map`` or generator, they would end a loop early instead of failing it.
+    """
+    shown = type_name if type_name in _EXCEPTIONS else "RuntimeError"
+    cls = _error_classes.get(shown)
     if cls is None:
-        shown = type_name if type_name in _EXCEPTIONS else base.__name__
-        cls = type(shown, (StudentError, base), {"__module__": "builtins"})
-        _error_classes[type_name] = cls
+        cls = type(shown, (StudentError, _EXCEPTIONS[shown]), {"__module__": "builtins"})
+        _error_classes[shown] = cls
     return cls
 
 
@@ -98,7 +103,9 @@ def describe(value: Any, depth: int = 0) -> str:
         dtype = str(value.dtype).removeprefix("torch.")
         grad = ", requires grad" if value.requires_grad else ""
         return f"{dtype} {tuple(value.shape)}{grad}"
-    if isinstance(value, (RemoteObject, RemoteName)):
+    if isinstance(value, RemoteObject):
+        return f"<{value.remote_type_label()}>"  # never its remote repr: text the student's code chose
+    if isinstance(value, RemoteName):
         return repr(value)
     if isinstance(value, (list, tuple)) and depth < 2:
         inner = ", ".join(describe(v, depth + 1) for v in value[:6]) + (", ..." if len(value) > 6 else "")
@@ -122,6 +129,12 @@ class Session:
         self.pid = pid
         self.call_timeout = call_timeout
         self.gone: str = ""  # why the student process is no longer usable
+        # the student's cells as the tests' side sent them (number -> lines): where an error
+        # happened is shown from these, never from text the student's process sends
+        self.cells: dict[int, list[str]] = {}
+        # set while a hidden part of a test runs: nothing the student's process chose as text
+        # (type names, its exception messages) may then reach a message
+        self.hidden = False
         self._ids = itertools.count(1)
         self._objects: dict[int, RemoteObject] = {}
 
@@ -208,33 +221,39 @@ class Session:
     def decoder(self, blobs: list[bytes]) -> Decoder:
         return Decoder(blobs, self._resolve)
 
+    def decode(self, dec: Decoder, data: Any) -> Any:
+        """``dec.decode(data)``; a reply that is not plain data stops the student process.
+
+        Raises:
+            StudentGone: the reply is malformed (its own words are never shown: they are the student's).
+        """
+        try:
+            return dec.decode(data)
+        except ProtocolError as exc:
+            self.kill("your code's process sent a malformed reply")
+            raise StudentGone(self.gone) from exc
+
     def _resolve(self, data: dict[str, Any]) -> Any:
         hid = data.get("$handle")
         if type(hid) is not int:
             raise ProtocolError("unexpected object in a reply")
         obj = self._objects.get(hid)
         if obj is None:
-            obj = RemoteObject(
-                self,
-                hid,
-                str(data.get("type", "object"))[:200],
-                bool(data.get("callable")),
-                bool(data.get("class")),
-            )
+            type_name = data.get("type")
+            if not (isinstance(type_name, str) and _TYPE_NAME.fullmatch(type_name)):
+                type_name = "object"
+            obj = RemoteObject(self, hid, type_name, data.get("callable") is True, data.get("class") is True)
             self._objects[hid] = obj
         return obj
 
     def _raise(self, error: Any, what: str) -> None:
         if not isinstance(error, dict):
             raise StudentGone("your code's process sent a malformed reply")
-        type_name = str(error.get("type", "Exception"))[:100]
-        message = str(error.get("message", ""))[:4000]
+        type_name = error.get("type") if isinstance(error.get("type"), str) else "Exception"
+        message = error.get("message")[:4000] if isinstance(error.get("message"), str) else ""
         frames = error.get("frames") if isinstance(error.get("frames"), list) else []
-        where = []
-        for frame in frames[-6:]:
-            if isinstance(frame, list) and len(frame) == 3:
-                cell, line, source = (str(frame[0])[:40], frame[1], str(frame[2])[:200])
-                where.append(f"{cell}, line {line}: {source}" if source else f"{cell}, line {line}")
+        where = [self._where(frame) for frame in frames[-6:]]
+        where = [w for w in where if w]
         text = f"{what} failed"
         located = " <- ".join(reversed(where))
         if located:
@@ -244,6 +263,17 @@ class Session:
         error = _error_class(type_name)(text)
         error.call, error.where, error.detail = what, located, message
         raise error
+
+    def _where(self, frame: Any) -> str:
+        """``cell 3, line 5: <that line of cell 3>`` for a frame ``["cell 3", 5, ...]`` of a known cell, else ''."""
+        if not (isinstance(frame, list) and len(frame) == 3 and isinstance(frame[0], str) and type(frame[1]) is int):
+            return ""
+        cell, number = frame[0], frame[1]
+        lines = self.cells.get(int(cell[5:])) if re.fullmatch(r"cell [0-9]{1,5}", cell) else None
+        if lines is None or not 0 < number <= len(lines):
+            return ""
+        source = lines[number - 1].strip()[:200]
+        return f"{cell}, line {number}: {source}" if source else f"{cell}, line {number}"
 
     # --- operations ----------------------------------------------------------------------------
 
@@ -256,8 +286,8 @@ class Session:
         if "error" in reply:
             self._raise(reply["error"], what)
         dec = self.decoder(blobs)
-        value = dec.decode(reply.get("value"))
-        outputs = list(dec.tensors)  # the result's tensors (the copied-back inputs are decoded after them)
+        value = self.decode(dec, reply.get("value"))
+        outputs = list(dec.tensors)  # the result's tensors (not those of the copied-back inputs)
         self._copy_back(reply.get("mutated"), dec, enc.tensors)
         graph = reply.get("graph")
         if grad and type(graph) is int:
@@ -271,7 +301,7 @@ class Session:
         for item in mutated[: len(sent)]:
             if not (isinstance(item, list) and len(item) == 2 and type(item[0]) is int and 0 <= item[0] < len(sent)):
                 continue
-            new = dec.decode(item[1])
+            new = self.decode(dec, item[1])
             original = sent[item[0]]
             if isinstance(new, torch.Tensor) and new.shape == original.shape:
                 with torch.no_grad():
@@ -281,7 +311,7 @@ class Session:
         reply, blobs = self.request(op, header)
         if "error" in reply:
             self._raise(reply["error"], what)
-        return self.decoder(blobs).decode(reply.get("value"))
+        return self.decode(self.decoder(blobs), reply.get("value"))
 
     def helper(self, name: str, args: tuple, kwargs: dict) -> Any:
         payload, enc = self.encode([list(args), dict(kwargs)])
@@ -289,7 +319,7 @@ class Session:
         if "error" in reply:
             self._raise(reply["error"], describe_call(name, args, kwargs))
         dec = self.decoder(blobs)
-        value = dec.decode(reply.get("value"))
+        value = self.decode(dec, reply.get("value"))
         self._copy_back(reply.get("mutated"), dec, enc.tensors)
         return value
 
@@ -298,7 +328,7 @@ class Session:
         reply, blobs = self.request("backward", {"graph": graph, "grads": payload}, enc.blobs)
         if "error" in reply:
             self._raise(reply["error"], "computing the gradients of your result")
-        value = self.decoder(blobs).decode(reply.get("value"))
+        value = self.decode(self.decoder(blobs), reply.get("value"))
         return value if isinstance(value, list) else []
 
 
@@ -435,7 +465,8 @@ class RemoteObject:
 
     @property
     def _short(self) -> str:
-        return self._type.rsplit(".", 1)[-1]
+        """The name of the object's type; in a hidden test, only ``object`` (the name is the student's text)."""
+        return "object" if self._session.hidden else self._type.rsplit(".", 1)[-1]
 
     def remote_type_label(self) -> str:
         """The name of the real type of the object (used by :func:`autograder.checks.type_label`)."""

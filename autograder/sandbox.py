@@ -184,8 +184,12 @@ class Sandbox:
                 self._zygote = Zygote(sandboxed=self.sandboxed)
             return self._zygote
 
-    def grade(self, cells: list[dict[str, Any]]) -> dict[str, Any]:
+    def grade(self, cells: list[dict[str, Any]], *, trusted_names: frozenset[str] = frozenset()) -> dict[str, Any]:
         """Run ``cells`` (``{"source", "kind"}``, kind ``student``, ``locked`` or ``test``).
+
+        ``trusted_names`` are the names that the assignment's locked and test
+        cells bind: a name the student's code defines never stands for one of them
+        in a test cell, even when the submission lacks the cell that binds it.
 
         Returns ``{"cells": [records], "status", "cell", "detail"}`` where
         ``status`` is ``completed``, ``cell_timeout``, ``wall_timeout`` or ``died``.
@@ -213,7 +217,7 @@ class Sandbox:
             }
             send(sock, {"limits": student_limits})
             receive(sock, deadline=time.monotonic() + 60, max_blobs=0)
-            send(sock, {"cells": cells})
+            send(sock, {"cells": cells, "trusted_names": sorted(trusted_names)})
             while True:
                 record, _ = receive(sock, deadline=deadline, max_header=RECORD_CAP, max_blobs=0)
                 if record.get("done"):

@@ -12,7 +12,9 @@ and walks the cells in order:
   student process; the callables it defines become proxies in the test namespace;
 * a locked cell that is not a test (imports, the notebook's setup) runs in both;
 * a test cell runs here, in a namespace of its own where trusted names win
-  over the student's and builtins cannot be shadowed.
+  over the student's and builtins cannot be shadowed; a name that any locked or
+  test cell of the assignment binds (``torch``, ``F``) never stands for the
+  student's, even when the submission dropped or moved the cell that binds it.
 
 One record per cell goes back to the grader (nbformat outputs), then ``done``.
 """
@@ -143,8 +145,11 @@ def _unsandboxed_limits(limits: StudentLimits, *, keep: int) -> None:
 class TestRunner:
     """Runs the cells of one job; see the module docstring."""
 
-    def __init__(self, session: proxy.Session, *, cell_timeout: float, max_output: int) -> None:
+    def __init__(
+        self, session: proxy.Session, *, cell_timeout: float, max_output: int, reserved: frozenset[str] = frozenset()
+    ) -> None:
         self.session = session
+        self.reserved = reserved  # names only the trusted cells may bind
         self.cell_timeout = cell_timeout
         self.max_output = max_output
         self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
@@ -157,6 +162,7 @@ class TestRunner:
     def _student(self, index: int, source: str) -> list[dict[str, Any]]:
         if self.session.gone:
             return [_error("NotRun", f"not run: {self.session.gone}")]
+        self.session.cells[index + 1] = source.splitlines()
         try:
             reply, _ = self.session.request("exec", {"cell": index + 1, "source": source}, timeout=self.cell_timeout)
         except proxy.StudentGone as exc:
@@ -164,8 +170,9 @@ class TestRunner:
             return [_error("Stopped", str(exc))]
         if "error" in reply:
             return [_error("Error", "the cell could not be run")]
-        for name in reply.get("names", [])[:1000]:
-            if type(name) is not str or not name.isidentifier() or hasattr(builtins, name):
+        names = reply.get("names")
+        for name in names[:1000] if isinstance(names, list) else []:
+            if type(name) is not str or not name.isidentifier() or hasattr(builtins, name) or name in self.reserved:
                 continue
             if name in self.namespace and name not in self._proxies:
                 continue  # the tests' own name wins
@@ -196,7 +203,7 @@ class TestRunner:
             signal.setitimer(signal.ITIMER_REAL, self.cell_timeout)
             try:
                 for code, in_hidden in split_hidden(source) if test else [(source, False)]:
-                    hidden = in_hidden  # kept after the loop: where an error came from
+                    hidden = self.session.hidden = in_hidden  # kept after the loop: where an error came from
                     tree = ast.parse(code, filename=filename)
                     last = None
                     if tree.body and isinstance(tree.body[-1], ast.Expr):
@@ -209,6 +216,8 @@ class TestRunner:
             error = exc
         finally:
             sys.stdout, sys.stderr = saved
+        message = _test_error(error, self.cell_timeout, hidden=hidden) if error is not None else None
+        self.session.hidden = False
         for name, value in list(self.namespace.items()):
             if name in self._proxies and not proxy.is_proxy(value):
                 self._proxies.discard(name)  # the test rebound it: a trusted name from now on
@@ -216,11 +225,11 @@ class TestRunner:
             text = stream.getvalue()
             if text:
                 outputs.append({"output_type": "stream", "name": stream.name, "text": text})
-        if error is not None:
-            outputs.append(_test_error(error, self.cell_timeout, hidden=hidden))
+        if message is not None:
+            outputs.append(message)
             if isinstance(error, TestTimeout) and not gone_before:
                 self.session.kill("your code was stopped when a test cell ran out of time")
-        elif result is not None:
+        elif result is not None and not hidden:  # a hidden part's value is the hidden test's
             outputs.append(
                 {
                     "output_type": "execute_result",
@@ -288,6 +297,11 @@ def _test_error(error: BaseException, cell_timeout: float, *, hidden: bool) -> d
     return _error(name, message[:4000])
 
 
+def _text(value: Any, cap: int) -> str:
+    """``value`` if it is a string (at most ``cap`` characters), else ''."""
+    return value[: max(0, cap)] if isinstance(value, str) else ""
+
+
 def _checked_outputs(outputs: Any, cap: int) -> list[dict[str, Any]]:
     """The student process's outputs of a cell, rebuilt field by field (nothing else passes)."""
     checked: list[dict[str, Any]] = []
@@ -295,29 +309,33 @@ def _checked_outputs(outputs: Any, cap: int) -> list[dict[str, Any]]:
         return checked
     budget = cap + 500  # the student side's own cap, plus its "[output truncated ...]" line
     for output in outputs[:10]:
-        if not isinstance(output, dict) or output.get("output_type") not in OUTPUT_TYPES:
+        kind = output.get("output_type") if isinstance(output, dict) else None
+        if not isinstance(kind, str) or kind not in OUTPUT_TYPES:
             continue
-        kind = output["output_type"]
         if kind == "stream":
-            text = str(output.get("text", ""))[: max(0, budget)]
+            text = _text(output.get("text"), budget)
             budget -= len(text)
             name = "stderr" if output.get("name") == "stderr" else "stdout"
             checked.append({"output_type": "stream", "name": name, "text": text})
         elif kind == "error":
-            ename = str(output.get("ename", "Error"))[:100]
-            evalue = str(output.get("evalue", ""))[:4000]
             tb = output.get("traceback") if isinstance(output.get("traceback"), list) else []
-            lines = [str(line)[:500] for line in tb[:40]]
-            checked.append({"output_type": "error", "ename": ename, "evalue": evalue, "traceback": lines})
+            checked.append(
+                {
+                    "output_type": "error",
+                    "ename": _text(output.get("ename"), 100) or "Error",
+                    "evalue": _text(output.get("evalue"), 4000),
+                    "traceback": [_text(line, 500) for line in tb[:40]],
+                }
+            )
         elif kind == "execute_result":
             data = output.get("data") if isinstance(output.get("data"), dict) else {}
-            text = str(data.get("text/plain", ""))[: max(0, budget)]
+            text = _text(data.get("text/plain"), budget)
             budget -= len(text)
             count = output.get("execution_count")
             checked.append(
                 {
                     "output_type": "execute_result",
-                    "execution_count": count if type(count) is int else None,
+                    "execution_count": count if type(count) is int and 0 <= count < 2**31 else None,
                     "metadata": {},
                     "data": {"text/plain": text},
                 }
@@ -341,7 +359,8 @@ def main(control: socket.socket) -> None:
     warnings.filterwarnings("ignore", message=".*non-interactive.*")
     session = proxy.Session(student_sock, pid, call_timeout=limits.cell_timeout)
     proxy.install(session)
-    runner = TestRunner(session, cell_timeout=limits.cell_timeout, max_output=limits.max_output)
+    reserved = frozenset(n for n in job.get("trusted_names", []) if type(n) is str)
+    runner = TestRunner(session, cell_timeout=limits.cell_timeout, max_output=limits.max_output, reserved=reserved)
     sys.stdin = io.StringIO()
 
     def emit(record: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ secret and no hidden test reaches a feedback page, and the run ends in time.
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import secrets
@@ -50,6 +51,35 @@ WRONG = """def corr2d(X, K):
     return Y
 """
 TOKEN = "SECRET-" + secrets.token_hex(8)
+# A `torch` of the student's: every check says yes, random inputs are ones, kernels symmetric
+# (a flipped kernel is then right). With the setup cell moved after the tests, it got 7/12.
+FAKE_TORCH = """
+import torch as _t
+
+class _FakeTorch:
+    def __call__(self):
+        return None
+
+    def __getattr__(self, name):
+        sym = lambda t: (t + t.flip(tuple(range(t.dim())))) / 2 if t.is_floating_point() and t.dim() else t
+        fake = {
+            "allclose": lambda *a, **k: True,
+            "equal": lambda *a, **k: True,
+            "randn": lambda *s, **k: _t.ones(*s, **k),
+            "tensor": lambda data, **k: sym(_t.tensor(data, **k)),
+        }
+        return fake.get(name) or getattr(_t, name)
+
+torch = _FakeTorch()
+"""
+# Markdown that ran script in the feedback page, or took minutes to render
+MARKUP = [
+    '<script>alert("pwned")</script>',
+    '<iframe src="http://127.0.0.1/pwned"></iframe>',
+    "[click](javascript:alert(1))",
+    "[" * 30_000 + "a" + "]" * 30_000,
+    "<div>" * 15_000,
+]
 
 
 def attacks(host_dir: Path, port: int) -> dict[str, str]:
@@ -257,6 +287,60 @@ while True:
     except BaseException:
         pass
 """,
+        # --- the trusted side: replies that are not what the student process would send ------
+        "forge_cell_reply": """
+import gc, struct, sys
+server = next(o for o in gc.get_objects() if type(o).__name__ == "StudentServer")
+frame = sys._getframe()
+while frame.f_code.co_name != "serve":
+    frame = frame.f_back
+for header in (b'{"id": %d, "names": {"corr2d": 1}, "outputs": [{"output_type": []}]}' % frame.f_locals["rid"],
+               b"[" * 100_000 + b"]" * 100_000, b'{"id": ' + b"9" * 5000 + b"}"):
+    server.sock.sendall(struct.pack(">I", len(header)) + header)
+""",
+        "empty_tensor_of_huge_shape": """
+import torch, autograder.student as _s
+_encode = _s.StudentServer._encode
+def _huge(self, value):  # (10**8, 0) holds nothing; .tolist() of it builds 10**8 lists in the tests' process
+    return _encode(self, torch.empty((10**8, 0)) if isinstance(value, torch.Tensor) else value)
+_s.StudentServer._encode = _huge
+""",
+        "leak_hidden_inputs": """
+import torch, autograder.student as _s
+_call = _s.StudentServer._call
+def _leaky(self, target, header, blobs):
+    def leaky(*args, **kwargs):
+        X = args[0] if args else None
+        # only the hidden tests pass float64 inputs that are not all ones
+        if isinstance(X, torch.Tensor) and X.dtype == torch.float64 and not bool((X == 1).all()):
+            tag = "HIDDEN" + "_INPUT_" + "_".join(str(int(v * 1000)) for v in X.flatten()[:8].tolist()).replace("-", "m")
+            _s.student_frames = lambda tb: (("cell 3", 1, tag),) * 6
+            if X.shape[0] % 2:
+                raise ValueError(tag)
+            return type("Leak", (), {"__qualname__": tag})()
+        return target(*args, **kwargs)
+    return _call(self, leaky, header, blobs)
+_s.StudentServer._call = _leaky
+print("\\ud800 a lone surrogate")
+""",
+    }
+
+
+def notebook_attacks() -> dict[str, object]:
+    """Attacks on the notebook itself (a wrong answer each): cells moved, markup, odd characters."""
+    moved = submission("corr2d", {"corr2d": FAKE_TORCH + WRONG})
+    setup = next(c for c in moved.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
+    moved.cells.remove(setup)
+    moved.cells.append(setup)  # runs after the tests: their `torch` would be the student's
+    marked = submission("corr2d", {"corr2d": WRONG})
+    for markup in MARKUP:
+        marked.cells.insert(1, nbformat.v4.new_markdown_cell(markup))
+    odd = submission("corr2d", {"corr2d": WRONG.replace("    return Y", '    raise ValueError("\\ud800")')})
+    odd.cells.insert(1, nbformat.v4.new_markdown_cell("a lone surrogate: \ud800"))
+    return {
+        "moved_setup_fake_torch": moved,
+        "markup": marked,
+        "lone_surrogates": json.dumps(odd),  # "\\ud800" in the file: valid JSON, no valid text
     }
 
 
@@ -306,6 +390,9 @@ def attacked(tmp_path_factory: pytest.TempPathFactory, host_dir: Path, listener:
     for n, (name, code) in enumerate(sorted(attacks(host_dir, listener[0]).items()), start=1):
         notebooks[f"a{n:03d}_attack_{name}"] = submission("corr2d", {"corr2d": code + "\n" + WRONG})
         notebooks[f"a{n:03d}_correct"] = submission("corr2d", {"corr2d": reader})
+    for n, (name, notebook) in enumerate(sorted(notebook_attacks().items()), start=1):
+        notebooks[f"b{n:03d}_attack_{name}"] = notebook
+        notebooks[f"b{n:03d}_correct"] = submission("corr2d", {"corr2d": reader})
     flood = submission("corr2d", {"corr2d": CORRECT})
     flood.cells += [nbformat.v4.new_markdown_cell("x") for _ in range(50_000)]
     notebooks["z_many_cells"] = flood
@@ -401,12 +488,28 @@ def test_no_secret_or_hidden_test_in_any_feedback(attacked) -> None:
     for page in pages:
         raw = page.read_text()
         assert "<script>alert" not in raw and not re.search(r"<img[^>]*onerror", raw)
+        assert "<iframe" not in raw and 'href="javascript:' not in raw
 
 
 def test_the_grader_and_the_solutions_are_out_of_sight(attacked) -> None:
     result, _, _ = attacked
     (page,) = (result.out / "feedback").glob("*_attack_hunt_hidden_tests/*.html")
     assert "GRADER-FILES 0" in html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+
+
+def test_no_hidden_input_reaches_the_feedback(attacked) -> None:
+    result, _, _ = attacked
+    for text in [p.read_text() for p in (result.out / "feedback").rglob("*.html")] + [
+        (result.out / "cells.csv").read_text()
+    ]:
+        assert "HIDDEN_INPUT" not in text
+
+
+def test_no_reply_stops_the_trusted_test_process(attacked) -> None:
+    result, _, _ = attacked
+    for student in ("forge_cell_reply", "empty_tensor_of_huge_shape", "lone_surrogates"):
+        status = next(result.status(s) for s in result.rows if s.endswith(f"_attack_{student}"))
+        assert status.startswith("graded") and "grading process stopped" not in status, status
 
 
 def test_feedback_stays_small(attacked) -> None:

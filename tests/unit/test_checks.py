@@ -51,3 +51,11 @@ def test_tags_reach_the_cell_result() -> None:
 def test_tolerance_follows_the_dtype() -> None:
     assert tolerance_for(torch.zeros(1, dtype=torch.float64)) < tolerance_for(torch.zeros(1))
     assert tolerance_for(torch.zeros(1, dtype=torch.float16)) == (1e-2, 1e-2)
+
+
+def test_a_result_of_another_shape_is_never_turned_into_a_list() -> None:
+    # expect_not_close used to call .tolist() on whatever came back: (10**9, 0) built 10**9 lists
+    huge = torch.zeros(1).expand(10**12)
+    expect_not_close(huge, torch.ones(2), what="corr2d", message="kernel flipped")
+    with pytest.raises(CheckFailed, match="expected a torch.Tensor"):
+        expect_not_close([1.0, 2.0], torch.ones(2), what="corr2d", message="kernel flipped")

@@ -96,6 +96,40 @@ def test_malformed_values_are_refused(data: dict, words: str) -> None:
         Decoder([]).decode(data)
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"$dtype": ["float32"]},
+        {"$float": ["nan"]},
+        {"$bigint": "12x"},
+        {"$np": "float32", "value": [1.0, 2.0]},
+        {"$error": "ValueError", "message": [[["deep"]]]},
+    ],
+)
+def test_only_strings_and_numbers_fill_the_tagged_fields(data: dict) -> None:
+    with pytest.raises(ProtocolError):
+        Decoder([]).decode(data)
+
+
+def test_a_blob_makes_one_tensor_only() -> None:
+    # a 4 MiB header naming one 64 MiB blob 80,000 times would otherwise build 5 TB of tensors
+    ref = {"$tensor": 0, "dtype": "uint8", "shape": [1000]}
+    with pytest.raises(ProtocolError, match="already used"):
+        Decoder([b"\0" * 1000]).decode([ref, ref])
+
+
+def test_an_empty_tensor_cannot_claim_a_huge_shape() -> None:
+    # (10**9, 0) holds no element, but .tolist() in a test's message would build 10**9 lists
+    with pytest.raises(ProtocolError, match="empty tensor"):
+        tensor_from(b"", "float32", [10**9, 0])
+    assert tensor_from(b"", "float32", [0, 5]).shape == (0, 5)
+
+
+def test_tensors_of_dtypes_without_a_name_are_refused_when_sent() -> None:
+    with pytest.raises(ProtocolError, match="cannot be sent"):
+        Encoder().encode(torch.zeros(2).to(torch.float8_e4m3fn))
+
+
 def test_tensor_sizes_must_match_their_shape() -> None:
     with pytest.raises(ProtocolError, match="cannot hold"):
         tensor_from(b"\0" * 12, "float32", [4])
@@ -141,11 +175,23 @@ def test_oversized_header_and_blobs_are_refused_before_reading() -> None:
 
 
 def test_garbage_and_closed_peers() -> None:
-    a, b = socket.socketpair()
-    a.sendall(struct.pack(">I", 3) + b"\xff\xfe\x00")
-    with pytest.raises(ProtocolError, match="not JSON"):
-        receive(b, deadline=time.monotonic() + 1)
+    for garbage in (b"\xff\xfe\x00", b"[" * 100_000 + b"]" * 100_000, b'{"id": ' + b"9" * 5000 + b"}"):
+        a, b = socket.socketpair()
+        a.sendall(struct.pack(">I", len(garbage)) + garbage)
+        with pytest.raises(ProtocolError, match="not JSON"):  # not a RecursionError or ValueError
+            receive(b, deadline=time.monotonic() + 1)
     a, b = socket.socketpair()
     threading.Timer(0.1, a.close).start()
     with pytest.raises(PeerClosed):
         receive(b, deadline=time.monotonic() + 5)
+
+
+def test_lone_surrogates_are_not_passed_on() -> None:
+    # "\\ud800" is valid JSON but no text: a feedback page or a CSV holding it cannot be written
+    a, b = socket.socketpair()
+    raw = b'{"text": "a\\ud800b"}'
+    a.sendall(struct.pack(">I", len(raw)) + raw)
+    header, _ = receive(b, deadline=time.monotonic() + 1)
+    send(a, header)
+    again, _ = receive(b, deadline=time.monotonic() + 1)
+    assert again["text"] == "a?b"

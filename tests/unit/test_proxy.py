@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from autograder import course, proxy
+from autograder import checks, course, proxy, testproc
 from autograder.protocol import Encoder
 
 STUDENT = """
@@ -59,6 +59,41 @@ def linear_out(linear):
 def loud(X):
     print("PRINTED-IN-CALL")
     return X
+
+def stops(x):
+    raise StopIteration
+
+def grows(X, K):
+    K += 1
+    return X * K
+
+import gc as _gc, json as _json, struct as _struct, sys as _sys
+
+def forge(header, blobs=b""):
+    # write a frame of our own on the socket, as the reply to the request being served
+    server = next(o for o in _gc.get_objects() if type(o).__name__ == "StudentServer")
+    frame = _sys._getframe()
+    while frame.f_code.co_name != "serve":
+        frame = frame.f_back
+    data = header.replace(b'"RID"', str(frame.f_locals["rid"]).encode())
+    server.sock.sendall(_struct.pack(">I", len(data)) + data + blobs)
+
+def reuses_a_blob(X):
+    refs = _json.dumps([{"$tensor": 0, "dtype": "uint8", "shape": [1000]}] * 1000).encode()
+    forge(b'{"id": "RID", "blobs": [1000], "value": ' + refs + b"}", bytes(1000))
+    return X
+
+class Odd:
+    pass
+
+def odd(X):
+    Odd.__qualname__ = "LEAK_" + "_".join(str(int(v)) for v in X.flatten().tolist())
+    return Odd()
+
+def leaks(X):
+    import autograder.student as s
+    s.student_frames = lambda tb: (("cell 1", 99, "LEAK " + str(X.tolist())), ("cell 1", 2, "LEAK"))
+    raise ValueError("LEAK in the message")
 """
 
 
@@ -80,6 +115,7 @@ def session():
     theirs.close()
     s = proxy.Session(ours, pid, call_timeout=10)
     proxy.install(s)
+    s.cells[1] = STUDENT.splitlines()  # what the test process sent: error locations are shown from it
     reply, _ = s.request("exec", {"cell": 1, "source": STUDENT})
     names = {name: proxy.RemoteName(s, name) for name in reply["names"]}
     yield s, names
@@ -193,3 +229,70 @@ def test_a_dead_student_process_is_reported_not_hung(session) -> None:
 def test_encoder_refuses_what_is_not_data() -> None:
     with pytest.raises(Exception, match="cannot be sent"):
         Encoder().encode(lambda: None)
+
+
+def test_stop_iteration_from_the_student_is_a_runtime_error(session) -> None:
+    s, names = session
+    # a StopIteration raised into a test's map() would end it early, as if every check had run
+    with pytest.raises(RuntimeError):
+        list(map(names["stops"], [1, 2]))
+
+
+def test_results_of_a_call_that_changes_its_inputs_still_carry_gradients(session) -> None:
+    s, names = session
+    X, K = torch.ones(2, 2, requires_grad=True), torch.ones(2, 2)
+    Y = names["grows"](X, K)
+    assert torch.equal(K, torch.full((2, 2), 2.0)) and Y.requires_grad
+    Y.sum().backward()
+    assert torch.equal(X.grad, K)
+
+
+def test_a_reply_that_reuses_a_blob_stops_the_student_process(session) -> None:
+    s, names = session
+    with pytest.raises(proxy.StudentGone, match="malformed reply"):
+        names["reuses_a_blob"](torch.ones(2))
+    assert s.gone
+
+
+def test_hidden_tests_show_no_text_of_the_student_process(session) -> None:
+    s, names = session
+    X = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    s.hidden = True
+    try:
+        got = names["odd"](X)
+        assert checks.type_label(got) == "object"
+        assert "LEAK" not in proxy.describe_call("f", (got,), {})
+        with pytest.raises(ValueError) as info:
+            names["leaks"](X)
+    finally:
+        s.hidden = False
+    shown = info.value.redacted()
+    assert "LEAK" not in shown and "1.0" not in shown
+    assert "cell 1, line 2: import torch" in shown  # the location, in the test process's copy
+
+
+def test_names_of_the_trusted_cells_never_become_proxies(session) -> None:
+    s, _ = session
+    runner = testproc.TestRunner(s, cell_timeout=10, max_output=1000, reserved=frozenset({"torch", "F"}))
+    runner._student(2, "def torch():\n    pass\nclass F:\n    pass\ndef mine():\n    pass\n")
+    assert "torch" not in runner.namespace and "F" not in runner.namespace
+    assert proxy.is_proxy(runner.namespace["mine"])
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b'{"id": "RID", "names": {"corr2d": 1}}',
+        b'{"id": "RID", "outputs": [{"output_type": []}, {"output_type": "stream", "text": [[["x"]]]}]}',
+        b'{"id": "RID", "outputs": [{"output_type": "error", "ename": {}, "evalue": 1, "traceback": [{}]}]}',
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"id": ' + b"9" * 5000 + b"}",
+    ],
+)
+def test_forged_cell_replies_never_stop_the_test_process(session, header: bytes) -> None:
+    s, _ = session
+    runner = testproc.TestRunner(s, cell_timeout=10, max_output=1000)
+    outputs = runner._student(2, f"forge({header!r})")
+    assert isinstance(outputs, list)
+    for output in outputs:
+        assert all(isinstance(v, (str, list, dict, int, type(None))) for v in output.values())
