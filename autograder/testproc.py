@@ -39,6 +39,7 @@ from .protocol import ProtocolError, receive, send
 from .student import CappedStream
 
 OUTPUT_TYPES = {"stream", "error", "execute_result", "display_data"}
+JOB_CAP = 64 * 2**20  # the grader's job: the cells of a notebook of up to prepare.MAX_NOTEBOOK_BYTES
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
 
@@ -355,7 +356,7 @@ def main(control: socket.socket) -> None:
         cap = _vm_size() + limits.memory
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     send(control, {"student": pid})
-    job, _ = receive(control, deadline=time.monotonic() + 60)
+    job, _ = receive(control, deadline=time.monotonic() + 60, max_header=JOB_CAP)
 
     def on_alarm(signum: int, frame: Any) -> None:
         raise TestTimeout()
