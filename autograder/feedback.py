@@ -7,13 +7,16 @@ raw HTML in markdown is shown as text (mistune's escaping, so a ``<script>``
 or an ``onerror=`` stays text), links and images keep only safe URLs (no
 ``javascript:``), outputs are escaped text; and markdown is rendered for at
 most :data:`MAX_MARKDOWN` characters per page (the rest is replaced by a note),
-since some markdown costs the parser time that grows faster than its length.
+since some markdown costs the parser time that grows faster than its length,
+with at most :data:`MAX_ATTACHMENTS` bytes of attached images, and at most
+:data:`MAX_CODE` characters of code.
 """
 
 from __future__ import annotations
 
 import copy
 import html
+import json
 import re
 import shutil
 from importlib import resources
@@ -36,6 +39,8 @@ _TOC_ENTRY = re.compile(r'<a href="#([^"]+)">Test cell</a>')
 _TITLE = re.compile(r'^\s*(?:[rRuU]?"""|\'\'\')\s*(.+?)\s*(?:"""|\'\'\')?\s*$')
 
 MAX_MARKDOWN = 100_000  # characters of markdown rendered per page
+MAX_CODE = 200_000  # characters of code shown per page (highlighted, each becomes ten times as much HTML)
+MAX_ATTACHMENTS = 2**20  # bytes of images attached to markdown cells, embedded in the page
 
 HIDDEN_OUTPUT_NOTE = (
     "*Feedback.* Points are shown on each test cell. What your code printed while the "
@@ -135,12 +140,21 @@ def feedback_notebook(nb: NotebookNode, release_cells: dict[str, NotebookNode]) 
     from nbformat.v4 import new_markdown_cell
 
     shown.cells.insert(0, new_markdown_cell(HIDDEN_OUTPUT_NOTE))
-    budget = MAX_MARKDOWN
+    budget, code, images = MAX_MARKDOWN, MAX_CODE, MAX_ATTACHMENTS
     for cell in shown.cells:
         if cell.cell_type == "markdown":
             if len(cell.source) > budget:
                 cell.source = f"*(A markdown cell of {len(cell.source)} characters: too long to show here.)*"
             budget -= len(cell.source)
+        elif cell.cell_type == "code":
+            if len(cell.source) > code:
+                cell.source = f"# (a code cell of {len(cell.source)} characters: too long to show here)"
+            code -= len(cell.source)
+        if "attachments" in cell:
+            size = len(json.dumps(cell.attachments))
+            if size > images:
+                cell.attachments = {}  # the cell is then shown as text
+            images -= min(size, images)
         meta = cell.metadata.get("nbgrader", {})
         gid = meta.get("grade_id")
         if gid in release_cells and utils.is_locked(release_cells[gid]):

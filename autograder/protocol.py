@@ -358,7 +358,7 @@ class Decoder:
             value = data.get("value")
             if type(value) not in (bool, int, float, str):
                 raise ProtocolError("malformed numpy scalar")
-            return numpy.dtype(name).type(_number(float, value[:40]) if isinstance(value, str) else value)
+            return _number(numpy.dtype(name).type, _number(float, value[:40]) if isinstance(value, str) else value)
         if "$error" in data:
             frames = tuple(
                 (f[0][:100], f[1], f[2][:300])
@@ -380,7 +380,7 @@ def _string(value: Any) -> str:
 def _number(kind: Callable[[Any], Any], value: Any) -> Any:
     try:
         return kind(value)
-    except (ValueError, OverflowError) as exc:
+    except (ValueError, OverflowError, TypeError) as exc:
         raise ProtocolError(f"malformed number in a message ({exc})") from exc
 
 

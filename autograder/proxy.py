@@ -390,7 +390,7 @@ class _Bridge(torch.autograd.Function):
     def backward(ctx: Any, *grad_outputs: torch.Tensor):  # type: ignore[override]
         grads = ctx.session.backward(ctx.graph, list(grad_outputs))
         inputs = list(grads[: ctx.n_inputs]) + [None] * (ctx.n_inputs - len(grads))
-        checked = [g if isinstance(g, torch.Tensor) else None for g in inputs]
+        checked = [g.detach() if isinstance(g, torch.Tensor) else None for g in inputs]  # autograd checks shapes
         return (None, None, None, None, *checked, *([None] * (len(grad_outputs))))
 
 

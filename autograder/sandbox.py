@@ -243,7 +243,7 @@ class Sandbox:
                 budget -= size
                 records.append(record)
                 current = index + 1 if index + 1 < len(cells) else None
-        except ProtocolError as exc:
+        except (ProtocolError, OSError) as exc:  # OSError: the test process is gone (a broken pipe)
             if time.monotonic() >= deadline:
                 status, detail = "wall_timeout", f"the notebook ran longer than {limits.wall_timeout:g} s in all"
             else:

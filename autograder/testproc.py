@@ -39,6 +39,7 @@ from .protocol import ProtocolError, receive, send
 from .student import CappedStream
 
 OUTPUT_TYPES = {"stream", "error", "execute_result", "display_data"}
+JOB_CAP = 64 * 2**20  # the grader's job: the cells of a notebook of up to prepare.MAX_NOTEBOOK_BYTES
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
 
@@ -229,7 +230,7 @@ class TestRunner:
             outputs.append(message)
             if isinstance(error, TestTimeout) and not gone_before:
                 self.session.kill("your code was stopped when a test cell ran out of time")
-        elif result is not None and not hidden:  # a hidden part's value is the hidden test's
+        elif result is not None:  # nbgrader reads a number here as partial credit
             outputs.append(
                 {
                     "output_type": "execute_result",
@@ -265,6 +266,8 @@ class TestRunner:
 
 
 def _safe_repr(value: Any) -> str:
+    if isinstance(value, proxy.RemoteObject):
+        return f"<{value.remote_type_label()} object>"  # not its remote repr: the student's text, read as points
     try:
         return repr(value)
     except BaseException as exc:  # noqa: BLE001
@@ -349,8 +352,11 @@ def main(control: socket.socket) -> None:
     header, _ = receive(control, deadline=time.monotonic() + 60)
     limits = StudentLimits(**header["limits"])
     student_sock, pid = start_student(limits)
+    if limits.memory > 0:  # what the student's replies make here is bounded too (a MemoryError fails the test)
+        cap = _vm_size() + limits.memory
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     send(control, {"student": pid})
-    job, _ = receive(control, deadline=time.monotonic() + 60)
+    job, _ = receive(control, deadline=time.monotonic() + 60, max_header=JOB_CAP)
 
     def on_alarm(signum: int, frame: Any) -> None:
         raise TestTimeout()

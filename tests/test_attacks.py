@@ -337,7 +337,11 @@ def notebook_attacks() -> dict[str, object]:
         marked.cells.insert(1, nbformat.v4.new_markdown_cell(markup))
     odd = submission("corr2d", {"corr2d": WRONG.replace("    return Y", '    raise ValueError("\\ud800")')})
     odd.cells.insert(1, nbformat.v4.new_markdown_cell("a lone surrogate: \ud800"))
+    big = submission("corr2d", {"corr2d": WRONG})
+    for _ in range(6):  # 5.4 MB of cells: once more than a message could hold, then a 40 MB feedback page
+        big.cells.insert(1, nbformat.v4.new_code_cell("# " + "x" * 900_000))
     return {
+        "big_cells": big,
         "moved_setup_fake_torch": moved,
         "markup": marked,
         "lone_surrogates": json.dumps(odd),  # "\\ud800" in the file: valid JSON, no valid text
@@ -507,7 +511,7 @@ def test_no_hidden_input_reaches_the_feedback(attacked) -> None:
 
 def test_no_reply_stops_the_trusted_test_process(attacked) -> None:
     result, _, _ = attacked
-    for student in ("forge_cell_reply", "empty_tensor_of_huge_shape", "lone_surrogates"):
+    for student in ("forge_cell_reply", "empty_tensor_of_huge_shape", "lone_surrogates", "big_cells"):
         status = next(result.status(s) for s in result.rows if s.endswith(f"_attack_{student}"))
         assert status.startswith("graded") and "grading process stopped" not in status, status
 
