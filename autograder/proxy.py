@@ -287,6 +287,7 @@ class Session:
             self._raise(reply["error"], what)
         dec = self.decoder(blobs)
         value = self.decode(dec, reply.get("value"))
+        _note_origin(value, what)
         outputs = list(dec.tensors)  # the result's tensors (not those of the copied-back inputs)
         self._copy_back(reply.get("mutated"), dec, enc.tensors)
         graph = reply.get("graph")
@@ -330,6 +331,16 @@ class Session:
             self._raise(reply["error"], "computing the gradients of your result")
         value = self.decode(self.decoder(blobs), reply.get("value"))
         return value if isinstance(value, list) else []
+
+
+def _note_origin(value: Any, what: str, depth: int = 0) -> None:
+    """Remember, on handles a call returned, which call it was (messages then say where they came from)."""
+    if isinstance(value, RemoteObject):
+        if not value._origin:
+            object.__setattr__(value, "_origin", what)
+    elif isinstance(value, (list, tuple)) and depth < 2:
+        for item in value[:16]:
+            _note_origin(item, what, depth + 1)
 
 
 def _module_data(value: Any) -> dict[str, Any] | None:
@@ -454,7 +465,7 @@ class RemoteName:
 class RemoteObject:
     """An object that lives in the student process (a module, a generator, ...)."""
 
-    __slots__ = ("_session", "_hid", "_type", "_callable", "_class")
+    __slots__ = ("_session", "_hid", "_type", "_callable", "_class", "_origin")
 
     def __init__(self, session: Session, hid: int, type_name: str, is_callable: bool, is_class: bool) -> None:
         object.__setattr__(self, "_session", session)
@@ -462,6 +473,7 @@ class RemoteObject:
         object.__setattr__(self, "_type", type_name)
         object.__setattr__(self, "_callable", is_callable)
         object.__setattr__(self, "_class", is_class)
+        object.__setattr__(self, "_origin", "")  # the call that returned it first (for messages)
 
     @property
     def _short(self) -> str:
@@ -475,7 +487,10 @@ class RemoteObject:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not self._callable:
             raise TypeError(f"'{self._short}' object is not callable")
-        return self._session.call({"$handle": self._hid}, describe_call(self._short, args, kwargs), args, kwargs)
+        what = describe_call(self._short, args, kwargs)
+        if self._origin:
+            what = f"the {self._short} returned by {self._origin}, called as {what},"
+        return self._session.call({"$handle": self._hid}, what, args, kwargs)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):

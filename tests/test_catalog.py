@@ -211,3 +211,28 @@ def test_entry_messages_and_tags(graded: ClassResult, assignment: str, name: str
         got = graded.cells[name][cell].get("tags", "").split()
         for tag in tags:
             assert tag in got, f"{name}, {cell}: tag {tag!r} not in {got!r}"
+
+
+def graded_names(assignment: str) -> set[str]:
+    """The functions and classes the answer cells define."""
+    import ast
+
+    names: set[str] = set()
+    for source in solution_answers(assignment).values():
+        for node in ast.parse(source).body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                names.add(node.name)
+    return names
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_charge_names_the_call_that_failed(graded: ClassResult, assignment: str) -> None:
+    """Each cell a wrong or one-slip answer loses says which of the student's calls failed."""
+    names = graded_names(assignment)
+    unnamed = {
+        (student, cell): graded.message(student, cell)[:200]
+        for student in ENTRIES[assignment][1] + slip_entries(assignment)
+        for cell in graded.lost(student)
+        if not any(name in graded.message(student, cell) for name in names)
+    }
+    assert unnamed == {}
