@@ -102,9 +102,9 @@ def _defined_names(source: str) -> set[str]:
 def bound_names(source: str) -> set[str]:
     """The names a cell binds in the notebook's namespace (assignments, imports, defs, loops, ...).
 
-    Names local to functions, classes and comprehensions are left out, names
-    bound by ``:=`` inside comprehensions are kept. A cell that does not parse
-    binds nothing.
+    Names local to functions, classes and comprehensions are left out; names
+    declared ``global`` in a function and bound by ``:=`` in a comprehension are
+    kept. A cell that does not parse binds nothing.
     """
     try:
         tree = ast.parse(source)
@@ -116,6 +116,7 @@ def bound_names(source: str) -> set[str]:
         node = pending.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
+            names.update(name for inner in ast.walk(node) if isinstance(inner, ast.Global) for name in inner.names)
             pending.extend(node.decorator_list)
             continue
         if isinstance(node, ast.Lambda):

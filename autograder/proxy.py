@@ -242,6 +242,8 @@ class Session:
             type_name = data.get("type")
             if not (isinstance(type_name, str) and _TYPE_NAME.fullmatch(type_name)):
                 type_name = "object"
+            if self.hidden:
+                type_name = "object"  # a name chosen while it held hidden inputs: never shown, even later
             obj = RemoteObject(self, hid, type_name, data.get("callable") is True, data.get("class") is True)
             self._objects[hid] = obj
         return obj

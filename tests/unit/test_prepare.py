@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.prepare import UnreadableSubmission, read_notebook
+from autograder.prepare import UnreadableSubmission, bound_names, read_notebook
 from autograder.samples import release_notebook
 
 
@@ -28,6 +28,7 @@ def write(tmp_path: Path, content: bytes | str) -> Path:
         (b'{"cells": 3}', "not a Jupyter notebook"),
         (json.dumps({"cells": [{"cell_type": "markdown", "source": "x"}] * 3001}), "3001 cells"),
         (json.dumps({"cells": [{"cell_type": "code", "source": "x" * 1_000_001}]}), "1000001 characters"),
+        ('{"cells": ' + "[" * 100_000 + "]" * 100_000 + "}", "cannot be read as JSON"),
         (json.dumps({"cells": [], "nbformat": 4}), "not a valid Jupyter notebook"),
     ],
 )
@@ -47,3 +48,53 @@ def test_a_released_notebook_reads_back(tmp_path: Path) -> None:
     path = tmp_path / "corr2d.ipynb"
     nbformat.write(release_notebook("corr2d"), path)
     assert read_notebook(path).cells
+
+
+def test_bound_names_are_the_names_a_cell_gives_the_notebook() -> None:
+    source = """
+import torch
+from torch.nn import functional as F
+import a.b as c, d.e
+X, (Y, Z) = 1, (2, 3)
+for seed in range(3):
+    pass
+with open("f") as handle:
+    pass
+def check(net):
+    global trained
+    inner = 1
+class Watch:
+    attribute = 2
+squares = [w * w for w in range(3) if (last := w)]
+"""
+    assert bound_names(source) == {
+        "torch", "F", "c", "d", "X", "Y", "Z", "seed", "handle", "check", "trained", "Watch", "squares", "last",
+    }  # fmt: skip
+    assert bound_names("def (") == set()
+
+
+def test_lone_surrogates_in_a_notebook_become_question_marks(tmp_path: Path) -> None:
+    nb = release_notebook("corr2d")
+    nb.cells[0].source = "a \ud800 b \U0001f600"
+    path = write(tmp_path, json.dumps(nb))  # "\\ud800": valid JSON, but no page or CSV can hold it
+    assert read_notebook(path).cells[0].source == "a ? b \U0001f600"
+
+
+def test_how_a_cell_runs_is_decided_by_the_release_not_by_its_metadata() -> None:
+    from autograder.grading import Assignment, Grader
+
+    release = release_notebook("corr2d")
+    cells = {c.metadata.nbgrader["grade_id"]: c for c in release.cells if "nbgrader" in c.metadata}
+    assignment = Assignment(
+        "corr2d", "corr2d", release, cells, "sqlite://", 12.0, {g: c.source for g, c in cells.items()}
+    )
+    grader = Grader(assignment, out=Path("unused"), jobs=1, sandbox=None)  # type: ignore[arg-type]
+    nb = release_notebook("corr2d")
+    forged = nbformat.v4.new_code_cell("print('trusted?')")
+    forged.metadata["nbgrader"] = {"grade": True, "locked": True, "solution": False, "grade_id": "mine", "points": 0}
+    unlabeled = nbformat.v4.new_code_cell("print('locked?')")
+    unlabeled.metadata["nbgrader"] = {"locked": True, "solution": False, "grade": False}
+    nb.cells[1:1] = [forged, unlabeled]
+    kinds = {job["source"]: job["kind"] for _, job in grader._cells_to_run(nb)}
+    assert kinds["print('trusted?')"] == kinds["print('locked?')"] == "student"
+    assert kinds[cells["setup"].source] == "locked" and kinds[cells["test_textbook"].source] == "test"

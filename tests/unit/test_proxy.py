@@ -266,6 +266,7 @@ def test_hidden_tests_show_no_text_of_the_student_process(session) -> None:
             names["leaks"](X)
     finally:
         s.hidden = False
+    assert checks.type_label(got) == "object"  # its name held hidden inputs: not shown later either
     shown = info.value.redacted()
     assert "LEAK" not in shown and "1.0" not in shown
     assert "cell 1, line 2: import torch" in shown  # the location, in the test process's copy
