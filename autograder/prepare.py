@@ -134,6 +134,24 @@ def bound_names(source: str) -> set[str]:
     return names
 
 
+def _drop_malformed_metadata(nb: NotebookNode) -> int:
+    """Remove nbgrader metadata that nbgrader itself would crash on; return how many cells had it.
+
+    That is metadata that is not a dict, or that marks a cell as graded, an
+    answer or locked without a grade id of text: such a cell is the student's.
+    """
+    dropped = 0
+    for cell in nb.cells:
+        if "nbgrader" not in cell.metadata:
+            continue
+        meta = cell.metadata.nbgrader
+        marked = isinstance(meta, dict) and any(meta.get(key) for key in ("grade", "solution", "locked", "task"))
+        if not isinstance(meta, dict) or (marked and not isinstance(meta.get("grade_id"), str)):
+            del cell.metadata["nbgrader"]
+            dropped += 1
+    return dropped
+
+
 def _has_nbgrader_cells(nb: NotebookNode) -> bool:
     return any("nbgrader" in cell.metadata for cell in nb.cells)
 
@@ -173,8 +191,11 @@ def prepare(
     ``originals`` grade ids to the sources nbgrader stored (hidden tests included).
     """
     notes: list[str] = []
+    malformed = _drop_malformed_metadata(nb)
     if not _has_nbgrader_cells(nb):
         nb, notes = rebuild_from_release(nb, release)
+    if malformed:
+        notes.append(f"nbgrader metadata without a grade id removed from {malformed} cell(s)")
     submitted = {
         cell.metadata.nbgrader["grade_id"]: cell
         for cell in nb.cells

@@ -33,7 +33,7 @@ MAX_HEADER = 4 * 2**20
 MAX_BLOBS = 256 * 2**20
 MAX_DEPTH = 32
 MAX_ITEMS = 100_000
-MAX_EMPTY = 2**16  # product of the non-zero sizes of an empty tensor
+MAX_EMPTY = 2**20  # product of the non-zero sizes of an empty tensor
 
 DTYPES: dict[str, torch.dtype] = {
     str(d).removeprefix("torch."): d
@@ -187,6 +187,12 @@ def tensor_bytes(t: torch.Tensor) -> bytes:
     return flat.view(torch.uint8).numpy().tobytes()
 
 
+def _check_empty(shape: list[int] | tuple[int, ...], numel: int) -> None:
+    """Refuse an empty tensor that claims a huge shape: (10**9, 0) holds nothing, but ``.tolist()`` builds 10**9 lists."""
+    if numel == 0 and math.prod(max(n, 1) for n in shape) > MAX_EMPTY:
+        raise ProtocolError(f"an empty tensor of shape {list(shape)} is refused")
+
+
 def tensor_from(data: bytes, dtype_name: str, shape: list[int], requires_grad: bool = False) -> torch.Tensor:
     """A fresh plain tensor from :func:`tensor_bytes` output.
 
@@ -199,9 +205,7 @@ def tensor_from(data: bytes, dtype_name: str, shape: list[int], requires_grad: b
     if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape) or len(shape) > 16:
         raise ProtocolError("malformed tensor shape")
     numel = math.prod(shape)
-    if math.prod(max(n, 1) for n in shape) > max(numel, MAX_EMPTY):
-        # (10**9, 0) holds nothing, yet its .tolist() builds 10**9 lists
-        raise ProtocolError(f"an empty tensor of shape {shape} is refused")
+    _check_empty(shape, numel)
     itemsize = torch.empty((), dtype=dtype).element_size()
     if len(data) != numel * itemsize:
         raise ProtocolError(f"tensor of shape {shape} and dtype {dtype_name} cannot hold {len(data)} bytes")
@@ -237,6 +241,7 @@ class Encoder:
         if isinstance(value, torch.Tensor):
             if value.dtype not in DTYPE_NAMES:
                 raise ProtocolError(f"a tensor of dtype {value.dtype} cannot be sent")
+            _check_empty(value.shape, value.numel())
             data = tensor_bytes(value)
             self._size += len(data)
             if self._size > self._max:

@@ -29,7 +29,7 @@ import torch
 from . import course
 from .protocol import Decoder, Encoder, PeerClosed, ProtocolError, receive, send
 
-_TYPE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,199}")  # what a remote type name may look like
+_TYPE_NAME = re.compile(r"[A-Za-z_<][A-Za-z0-9_.<>]{0,199}")  # a remote type name: "mod.Net", "f.<locals>.Inner"
 GRACE = 5.0  # seconds past a request's own limit before the student process is given up on
 REPLY_CAP = 64 * 2**20
 

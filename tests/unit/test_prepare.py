@@ -98,3 +98,45 @@ def test_how_a_cell_runs_is_decided_by_the_release_not_by_its_metadata() -> None
     kinds = {job["source"]: job["kind"] for _, job in grader._cells_to_run(nb)}
     assert kinds["print('trusted?')"] == kinds["print('locked?')"] == "student"
     assert kinds[cells["setup"].source] == "locked" and kinds[cells["test_textbook"].source] == "test"
+
+
+@pytest.fixture(scope="module")
+def assignment(tmp_path_factory: pytest.TempPathFactory):
+    from autograder.grading import COURSE_ROOT, install, setup_assignment
+
+    install()
+    return setup_assignment("corr2d", course_root=COURSE_ROOT, out=tmp_path_factory.mktemp("gradebook"))
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        {"locked": True},
+        {"grade": True, "points": 1},
+        {"solution": True},
+        "x",
+        None,
+        {"locked": True, "grade_id": ["a"]},
+    ],
+)
+def test_metadata_nbgrader_would_crash_on_is_removed(assignment, meta: object) -> None:
+    # each of these made nbgrader raise (KeyError, AttributeError, TypeError): an "internal grader error" row
+    from autograder.prepare import prepare
+    from autograder.samples import submission
+
+    nb = submission("corr2d", {})
+    cell = nbformat.v4.new_code_cell("x = 1")
+    cell.metadata["nbgrader"] = meta
+    nb.cells.insert(2, cell)
+    resources = {
+        "nbgrader": {"notebook": "corr2d", "assignment": "corr2d", "student": "s", "db_url": assignment.db_url}
+    }
+    prepared = prepare(
+        nb,
+        release=assignment.release,
+        release_cells=assignment.release_cells,
+        originals=assignment.originals,
+        resources=resources,
+    )
+    assert "nbgrader metadata without a grade id removed from 1 cell(s)" in prepared.notes
+    assert any(c.source == "x = 1" and "nbgrader" not in c.metadata for c in prepared.nb.cells)

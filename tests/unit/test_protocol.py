@@ -122,6 +122,8 @@ def test_an_empty_tensor_cannot_claim_a_huge_shape() -> None:
     # (10**9, 0) holds no element, but .tolist() in a test's message would build 10**9 lists
     with pytest.raises(ProtocolError, match="empty tensor"):
         tensor_from(b"", "float32", [10**9, 0])
+    with pytest.raises(ProtocolError, match="empty tensor"):
+        Encoder().encode(torch.empty((10**9, 0)))
     assert tensor_from(b"", "float32", [0, 5]).shape == (0, 5)
 
 
