@@ -250,7 +250,8 @@ class Session:
 
     def _raise(self, error: Any, what: str) -> None:
         if not isinstance(error, dict):
-            raise StudentGone("your code's process sent a malformed reply")
+            self.kill("your code's process sent a malformed reply")
+            raise StudentGone(self.gone)
         type_name = error.get("type") if isinstance(error.get("type"), str) else "Exception"
         message = error.get("message")[:4000] if isinstance(error.get("message"), str) else ""
         frames = error.get("frames") if isinstance(error.get("frames"), list) else []
