@@ -240,7 +240,7 @@ def extract_zip(archive: Path, into: Path, limits: ZipLimits = ZipLimits(), *, p
                 total += written
                 files.append(Entry(parts, target))
             bar.close()
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, UnicodeDecodeError) as exc:  # a name flagged UTF-8 that is not
         raise SubmissionsError(f"{archive} is not a readable zip archive ({exc})") from exc
     return listing
 
