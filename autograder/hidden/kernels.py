@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checks import CheckFailed, expect, expect_close, expect_not_close, plain, tagged
+from autograder.hidden import call, failure  # noqa: F401  (used by the notebooks too)
 
 __all__ = [
     "call",
@@ -45,27 +46,6 @@ def describe(x: Any) -> str:
         return f"{str(x.dtype).removeprefix('torch.')} {tuple(x.shape)}"
     label = getattr(type(x), "remote_type_label", None)  # an object of the student process: its real type
     return str(label(x)) if callable(label) else type(x).__name__
-
-
-def failure(error: BaseException) -> str:
-    """What to say about an exception of the student's code raised in a hidden test.
-
-    When graded, the grader's own text for it: the call, the student's frames
-    and the exception's type, without the exception's message (which could
-    echo hidden inputs). In one process: the type and the message.
-    """
-    redacted = getattr(error, "redacted", None)
-    if callable(redacted):
-        return str(redacted())
-    return f"{type(error).__name__}: {error}"
-
-
-def call(what: str, fn: Callable[..., Any], *args: Any) -> Any:
-    """``fn(*args)``; an exception becomes a failure whose message starts with ``what``."""
-    try:
-        return fn(*args)
-    except Exception as error:
-        raise CheckFailed(f"{what} raised {failure(error)}") from error
 
 
 def returns(fn: Callable[..., Any], *args: Any) -> bool:

@@ -24,6 +24,7 @@ from torch import nn
 from autograder import course
 from autograder.checks import CheckFailed, expect, expect_close, expect_not_close, expect_shape, expect_tensor
 from autograder.course import parameters, set_parameter, type_name
+from autograder.hidden import call, failure  # noqa: F401  (used by the notebooks too)
 
 __all__ = [
     "CONV1D",
@@ -72,27 +73,6 @@ def describe(module: Any) -> str:
         options.append(f"dtype={module.weight.dtype}")
         return f"nn.{type(module).__name__}({module.in_channels}, {module.out_channels}, {', '.join(options)})"
     return type_name(module)
-
-
-def failure(error: BaseException) -> str:
-    """What to say about an exception of the student's code raised in a hidden test.
-
-    When graded, the grader's own text for it: the call, the student's frames
-    and the exception's type, without the exception's message (which could
-    echo hidden inputs). In one process: the type and the message.
-    """
-    redacted = getattr(error, "redacted", None)
-    if callable(redacted):
-        return str(redacted())
-    return f"{type(error).__name__}: {error}"
-
-
-def call(what: str, fn: Callable[..., Any], *args: Any) -> Any:
-    """``fn(*args)``; an exception becomes a failure whose message starts with ``what``."""
-    try:
-        return fn(*args)
-    except Exception as error:
-        raise CheckFailed(f"{what} raised {failure(error)}") from error
 
 
 def _parameters(module: Any, what: str) -> dict[str, torch.Tensor]:
