@@ -69,7 +69,7 @@ def copied_without_metadata() -> nbformat.NotebookNode:
 
 CHEAT_READ_SOLUTIONS = f"""    import glob, os
     found = []
-    for top in ("/work", "/tmp", "/opt", "/root", "/home", "/srv", "/mnt", "/var"):
+    for top in ({"/" + ROOT.parts[1]!r}, "/tmp", "/opt", "/root", "/home", "/srv", "/mnt", "/var"):
         found += glob.glob(top + "/**/*.ipynb", recursive=True)
         found += glob.glob(top + "/**/gradebook.db", recursive=True)
     for path in [{str(ROOT / "solutions" / "corr2d" / "corr2d.ipynb")!r}, "solutions/corr2d/corr2d.ipynb"]:
