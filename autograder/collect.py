@@ -460,18 +460,24 @@ def _unwrap(listing: Listing, *, archive: bool) -> Listing:
 
 # --- picking the notebook of one student ------------------------------------------------------------
 
-_SUFFIX = re.compile(r"^(?P<stem>.*?)-(?P<n>\d+)$")
+# Canvas's re-upload suffix ``corr2d-2``, or a browser's duplicate download ``corr2d (2)``
+_SUFFIX = re.compile(r"^(?P<stem>.*?)(?:-(?P<n>\d+)|\s*\((?P<m>\d+)\))$")
 
 
 def _version(name: str, wanted_stem: str) -> int | None:
-    """Canvas's resubmission number of ``name`` (0 for the first upload), or None if it is another file."""
+    """The resubmission number of ``name`` (0 for the first upload), or None if it is another file.
+
+    Names compare without regard to case (``Corr2D.ipynb`` is ``corr2d.ipynb``).
+    """
     if Path(name).suffix.lower() != ".ipynb":
         return None
-    stem = Path(name).stem
+    stem, wanted_stem = Path(name).stem.strip().casefold(), wanted_stem.casefold()
     if stem == wanted_stem:
         return 0
     match = _SUFFIX.match(stem)
-    return int(match["n"]) if match and match["stem"] == wanted_stem else None
+    if not match or match["stem"].strip() != wanted_stem:
+        return None
+    return int(match["n"] or match["m"])
 
 
 def _is_notebook(ref: FileRef) -> bool:

@@ -55,6 +55,28 @@ def test_canvas_names_late_marker_and_latest_resubmission(tmp_path: Path) -> Non
     assert any("corr2d-2.ipynb graded" in n and "corr2d-1.ipynb" in n for n in jane.notes)
 
 
+def test_notebook_named_in_another_case_or_downloaded_twice_is_found(tmp_path: Path) -> None:
+    """``Corr2D.ipynb`` is the notebook, ``corr2d (2).ipynb`` beats ``corr2d (1).ipynb``; scratch notebooks are ignored."""
+    root = touch(
+        tmp_path / "dl",
+        "ann/Corr2D.ipynb",
+        "ann/scratch.ipynb",
+        "ben/corr2d (1).ipynb",
+        "ben/corr2d (2).ipynb",
+        "ben/Untitled.ipynb",
+        "cem/corr2d-Copy1.ipynb",
+        "cem/notes.ipynb",
+    )
+    (root / "ben/corr2d (2).ipynb").write_bytes(NOTEBOOK + b"  ")
+    _, subs = found(tmp_path, root)
+    assert not subs["ann"].problem and subs["ann"].submitted is not None
+    assert subs["ann"].submitted.name == "Corr2D.ipynb" and subs["ann"].notebook.name == NB
+    assert subs["ben"].notebook is not None and subs["ben"].notebook.read_bytes() == NOTEBOOK + b"  "
+    assert any("corr2d (2).ipynb graded" in n for n in subs["ben"].notes)
+    # a copy is not the notebook: with two candidates the student is told to rename one
+    assert subs["cem"].notebook is None and "several notebooks" in (subs["cem"].problem or "")
+
+
 def test_moodle_folders_and_flat_files(tmp_path: Path) -> None:
     """Moodle: 'Full Name_participantid_assignsubmission_file_' folders (or flat files) name the participant."""
     root = touch(
