@@ -97,7 +97,7 @@ def _grade_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="CSV",
-        help="the LMS gradebook export as downloaded (Canvas gradebook CSV or Moodle grading worksheet): "
+        help="the LMS gradebook export as downloaded (Canvas gradebook CSV, Moodle grading worksheet or Moodle gradebook export): "
         "every student on it gets a row, and DIR/canvas.csv or DIR/moodle.csv is written for the LMS's import",
     )
     g.add_argument(

@@ -28,6 +28,19 @@ Moodle assignment grading worksheet (offline grading: "Download grading workshee
     (``process_import_grades``), mod/assign/lang/en/assign.php (``recordid``,
     ``hiddenuser``, ``lastmodifiedgrade``, ``lastmodifiedsubmission``, ``maxgrade``).
 
+Moodle gradebook export and import (Grades > Export > Plain text file; Grades > Import > CSV file)
+    Columns ``First name, Last name, [ID number, Institution, Department,
+    Username,] Email address``, one column per grade item named
+    ``<Module>: <item name> (<display type>)`` such as ``Assignment: corr2d
+    (Real)``, then ``Last downloaded from this course``. It carries no
+    participant id and no maximum: students are matched to their submission
+    folders by e-mail or full name, and the grade is written in the course's
+    points. The import maps a user column (``Email address``) to the user and
+    the grade column to the grade item in its form. Sources: moodle/moodle
+    grade/export/lib.php (``get_export_params``, the headers with
+    ``get_string('firstname')``...), grade/import/csv/classes/load_data.php
+    (``map user`` by email, idnumber, username or userid).
+
 Late work: ``late_penalty`` is a fraction of the maximum score, charged per
 started day after the due date when the submission time is known, and once
 when the LMS only marked the file late (Canvas's ``_LATE``). A student's
@@ -170,7 +183,7 @@ class RosterStudent:
 class Roster:
     """The gradebook export of one LMS, as downloaded."""
 
-    lms: str  # "canvas" or "moodle"
+    lms: str  # "canvas", "moodle" (grading worksheet) or "moodle-gradebook" (gradebook export)
     path: Path
     header: list[str]
     students: list[RosterStudent]
@@ -189,10 +202,33 @@ class Roster:
                 return student
         return None
 
+    def find_by_name(self, name: str) -> RosterStudent | None:
+        """The one student whose full name is ``name`` (case and spacing ignored); None when none or several."""
+        wanted = " ".join(name.split()).casefold()
+        if not wanted:
+            return None
+        hits = [
+            s
+            for s in self.students
+            if wanted in {" ".join(n.split()).casefold() for n in (s.name, f"{s.first_name} {s.last_name}")}
+        ]
+        return hits[0] if len(hits) == 1 else None
+
 
 CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Root Account", "Section")
 MOODLE_PREFIX = "Participant "  # Moodle's string 'hiddenuser'
 MOODLE_GRADE, MOODLE_MODIFIED, MOODLE_FEEDBACK = "Grade", "Last modified (grade)", "Feedback comments"
+# the user columns of Moodle's gradebook export (grade/export/lib.php), whichever the site shows
+MOODLE_GRADEBOOK_IDENTITY = (
+    "First name",
+    "Last name",
+    "ID number",
+    "Institution",
+    "Department",
+    "Username",
+    "Email address",
+)
+_MOODLE_ITEM = re.compile(r"^(?:[^:]+):\s*(?P<item>.*?)\s*\((?:Real|Percentage|Letter)[^()]*\)$")
 
 
 def _norm(text: str) -> str:
@@ -228,9 +264,13 @@ def read_roster(path: Path, assignment: str) -> Roster:
         return _moodle_roster(path, header, rows[1:])
     if "Student" in header and "ID" in header:
         return _canvas_roster(path, header, rows[1:], assignment)
+    if {"First name", "Last name", "Email address"} <= set(header):
+        return _moodle_gradebook_roster(path, header, rows[1:], assignment)
     raise RosterError(
         f"{path} is neither a Canvas gradebook export (columns Student, ID, SIS User ID, SIS Login ID, Section, ...)"
-        " nor a Moodle grading worksheet (columns Identifier, Full name, ..., Grade, ...): download it from the LMS"
+        " nor a Moodle grading worksheet (columns Identifier, Full name, ..., Grade, ...)"
+        " nor a Moodle gradebook export (columns First name, Last name, ..., Email address, ...):"
+        " download it from the LMS"
     )
 
 
@@ -317,6 +357,46 @@ def _moodle_roster(path: Path, header: list[str], rows: list[list[str]]) -> Rost
             )
         )
     return Roster("moodle", path, header, students, MOODLE_GRADE, points)
+
+
+def _moodle_item_column(header: list[str], assignment: str) -> str:
+    """The gradebook export's column of the assignment (``Assignment: corr2d (Real)``), else a new one."""
+    wanted = _norm(assignment)
+    items = {h: m["item"] for h in header if (m := _MOODLE_ITEM.match(h))}
+    exact = [h for h, item in items.items() if _norm(item) == wanted]
+    if exact:
+        return exact[0]
+    loose = [h for h, item in items.items() if wanted and wanted in _norm(item)]
+    return loose[0] if len(loose) == 1 else f"Assignment: {assignment} (Real)"
+
+
+def _moodle_gradebook_roster(path: Path, header: list[str], rows: list[list[str]], assignment: str) -> Roster:
+    index = {h: i for i, h in enumerate(header)}
+    column = _moodle_item_column(header, assignment)
+    if column not in header:
+        log.warning("the roster %s has no column for %s: moodle.csv writes it as %r", path.name, assignment, column)
+    students = []
+    for raw in rows:
+        row = {h: (raw[i].strip() if i < len(raw) else "") for h, i in index.items()}
+        email = row["Email address"]
+        key = email or row.get("ID number", "") or row.get("Username", "")
+        if not key:
+            continue
+        first, last = row["First name"], row["Last name"]
+        aliases = (email, row.get("ID number", ""), row.get("Username", ""))
+        students.append(
+            RosterStudent(
+                key,
+                f"{first} {last}".strip(),
+                first_name=first,
+                last_name=last,
+                email=email,
+                aliases=tuple(a for a in aliases if a),
+                row=row,
+            )
+        )
+    identity = [h for h in header if h in MOODLE_GRADEBOOK_IDENTITY]
+    return Roster("moodle-gradebook", path, header, students, column, None, identity)
 
 
 def read_extensions(path: Path) -> dict[str, datetime]:
@@ -440,6 +520,28 @@ def write_moodle(roster: Roster, results: Iterable[StudentResult], path: Path, *
     return path
 
 
+def write_moodle_gradebook(roster: Roster, results: Iterable[StudentResult], path: Path) -> Path:
+    """``moodle.csv`` for Grades > Import > CSV file: the export's user columns, the grade item, feedback.
+
+    The export carries no maximum, so grades are the course's points: the
+    grade item's maximum must be the assignment's maximum.
+    """
+    by_id = {r.student_id: r for r in results}
+    tops = {f"{r.max_score:g}" for r in by_id.values() if r.max_score}
+    log.warning("moodle.csv: grades out of %s, as Moodle's gradebook export names no maximum", "/".join(sorted(tops)))
+    feedback = f"Feedback: {roster.assignment_column}"
+    header = roster.identity_columns + [roster.assignment_column, feedback]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        for student in roster.students:
+            result = by_id.get(student.student_id)
+            identity = [student.row.get(h, "") for h in roster.identity_columns]
+            grade = _scaled(result, None) if result else ""
+            writer.writerow(identity + [grade, feedback_text(result) if result else ""])
+    return path
+
+
 def write_exports(roster: Roster, results: list[StudentResult], out: Path, *, max_score: float) -> list[Path]:
     """The grade file for the roster's LMS (``canvas.csv`` or ``moodle.csv``) in ``out``.
 
@@ -449,6 +551,8 @@ def write_exports(roster: Roster, results: list[StudentResult], out: Path, *, ma
     """
     if roster.lms == "canvas":
         return [write_canvas(roster, results, out / "canvas.csv", max_score=max_score)]
+    if roster.lms == "moodle-gradebook":
+        return [write_moodle_gradebook(roster, results, out / "moodle.csv")]
     return [write_moodle(roster, results, out / "moodle.csv")]
 
 
@@ -491,6 +595,8 @@ def match_roster(submissions: list[Submission], roster: Roster | None) -> list[S
             out.append(sub)
             continue
         student = roster.find(sub.student_id)
+        if student is None and sub.name and roster.lms == "moodle-gradebook":
+            student = roster.find_by_name(sub.name)  # a participant folder: its name is all it shares
         if student is None:
             out.append(replace(sub, notes=(*sub.notes, f"not on the roster {roster.path.name}")))
         elif student.student_id in taken and taken[student.student_id] != sub.student_id:

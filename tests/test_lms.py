@@ -485,6 +485,87 @@ def test_moodle_report_escapes_names(moodle: Run) -> None:
     assert "Katherine &lt;b onmouseover=alert(1)&gt;Johnson&lt;/b&gt;" in page
 
 
+# --- Moodle: the gradebook export (Grades > Export) as roster: no participant ids, no maximum ----------
+
+MOODLE_GRADEBOOK_HEADER = [
+    "First name",
+    "Last name",
+    "ID number",
+    "Institution",
+    "Department",
+    "Email address",
+    f"Assignment: {ASSIGNMENT} (Real)",
+    "Quiz: Week 1 (Real)",
+    "Last downloaded from this course",
+]
+
+
+@pytest.fixture(scope="module")
+def moodle_gradebook(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    tmp = tmp_path_factory.mktemp("moodle_gradebook")
+    root = tmp / "Course-corr2d-42"
+    files = {
+        "Ada Lovelace_2001_assignsubmission_file_/corr2d.ipynb": good(),
+        "alan  TURING_2002_assignsubmission_file_/corr2d.ipynb": untouched(),
+        "Sam Smith_2003_assignsubmission_file_/corr2d.ipynb": good(),  # two Sam Smiths: no guess
+        "Eve Unknown_2009_assignsubmission_file_/corr2d.ipynb": good(),
+    }
+    for name, data in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+
+    def row(first: str, last: str, number: str, email: str) -> list[str]:
+        return [first, last, number, "Uni", "CS", email, "-", "7.00", "1740000000"]
+
+    export = write_csv(
+        tmp / "export.csv",
+        [
+            MOODLE_GRADEBOOK_HEADER,
+            row("Ada", "Lovelace", "s1", "ada@uni.edu"),
+            row("Alan", "Turing", "s2", "alan@uni.edu"),
+            row("Sam", "Smith", "s3", "sam1@uni.edu"),
+            row("Sam", "Smith", "s4", "sam2@uni.edu"),
+            row("Grace", "Hopper", "s5", "grace@uni.edu"),
+        ],
+    )
+    return grade(tmp, root, "--roster", str(export), "--no-similarity", files=files)
+
+
+def test_moodle_gradebook_export_matches_folders_by_full_name(moodle_gradebook: Run) -> None:
+    """Participant folders are matched by full name; an ambiguous or unknown name is flagged, not guessed."""
+    rows = moodle_gradebook.grades
+    assert rows["ada@uni.edu"]["status"] == "graded" and float(rows["ada@uni.edu"]["score"]) == moodle_gradebook.top
+    assert (rows["ada@uni.edu"]["first_name"], rows["ada@uni.edu"]["last_name"]) == ("Ada", "Lovelace")
+    assert rows["alan@uni.edu"]["status"] == "graded" and float(rows["alan@uni.edu"]["score"]) < moodle_gradebook.top
+    assert "not on the roster" in rows["2003"]["status"] and "not on the roster" in rows["2009"]["status"]
+    for missing in ("sam1@uni.edu", "sam2@uni.edu", "grace@uni.edu"):
+        assert rows[missing]["status"] == "not submitted" and float(rows[missing]["score"]) == 0
+
+
+def test_moodle_gradebook_import_file(moodle_gradebook: Run) -> None:
+    """moodle.csv for Grades > Import: the export's user columns, the assignment's column in points, feedback."""
+    with open(moodle_gradebook.out / "moodle.csv", newline="", encoding="utf-8") as f:
+        table = list(csv.DictReader(f))
+    column = f"Assignment: {ASSIGNMENT} (Real)"
+    assert list(table[0]) == [
+        "First name",
+        "Last name",
+        "ID number",
+        "Institution",
+        "Department",
+        "Email address",
+        column,
+        f"Feedback: {column}",
+    ]
+    by_email = {r["Email address"]: r for r in table}
+    assert set(by_email) == {"ada@uni.edu", "alan@uni.edu", "sam1@uni.edu", "sam2@uni.edu", "grace@uni.edu"}
+    grades = moodle_gradebook.grades
+    for email, row in by_email.items():
+        assert float(row[column]) == pytest.approx(float(grades[email]["score"]))
+    assert by_email["ada@uni.edu"][f"Feedback: {column}"].startswith(f"{ASSIGNMENT}: ")
+    assert not (moodle_gradebook.out / "canvas.csv").exists()
+
+
 # --- Blackboard: attempts with timestamps and receipts; extensions; no roster ---------------------------
 
 
