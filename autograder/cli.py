@@ -10,7 +10,10 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 from pathlib import Path
+
+import nbformat.warnings
 
 from . import report
 from .bench import BENCH_SIZE
@@ -170,6 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    # nbformat warns about a student's missing or repeated cell ids once per cell; they are
+    # repaired, and what matters for the grade is in that student's row, not in the terminal
+    warnings.filterwarnings("ignore", category=nbformat.warnings.MissingIDFieldWarning)
+    warnings.filterwarnings("ignore", category=nbformat.warnings.DuplicateCellId)
     if args.command == "check":
         from .grading import COURSE_ROOT
         from .selfcheck import check

@@ -177,6 +177,35 @@ def rebuild_from_release(nb: NotebookNode, release: NotebookNode) -> tuple[Noteb
     return rebuilt, notes
 
 
+def _role(cell: NotebookNode) -> tuple[bool, bool, bool]:
+    return bool(utils.is_grade(cell)), bool(utils.is_solution(cell)), bool(utils.is_locked(cell))
+
+
+def _metadata_mismatch(nb: NotebookNode, release_cells: dict[str, NotebookNode]) -> str:
+    """In words, how the notebook's nbgrader metadata differs from the release's ('' when it does not)."""
+    seen: dict[str, int] = {}
+    foreign, changed = [], []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader")
+        if not isinstance(meta, dict) or not isinstance(meta.get("grade_id"), str):
+            continue
+        gid = meta["grade_id"]
+        seen[gid] = seen.get(gid, 0) + 1
+        if gid not in release_cells:
+            foreign.append(gid)
+        elif _role(cell) != _role(release_cells[gid]):
+            changed.append(gid)
+    parts = []
+    if foreign:
+        parts.append(f"cells the release does not have carry nbgrader ids: {', '.join(sorted(set(foreign))[:5])}")
+    if changed:
+        parts.append(f"the nbgrader type of {', '.join(sorted(set(changed))[:5])} was changed")
+    twice = sorted(gid for gid, n in seen.items() if n > 1)
+    if twice:
+        parts.append(f"several cells share the id {', '.join(twice[:5])}")
+    return "; ".join(parts)
+
+
 def prepare(
     nb: NotebookNode,
     *,
@@ -221,19 +250,24 @@ def prepare(
         notes.append(f"answer cells missing: {', '.join(deleted_answers)}")
     if edited:
         notes.append(f"edited locked cells restored: {', '.join(edited)}")
-    nb, _ = ClearOutput().preprocess(nb, {})
-    nb, _ = DeduplicateIds().preprocess(nb, {})
+    mismatch = _metadata_mismatch(nb, release_cells)
     quiet = logging.getLogger("autograder.nbgrader")  # nbgrader's per-cell warnings, kept out of the terminal
     quiet.propagate = False
     if not quiet.handlers:
         quiet.addHandler(logging.NullHandler())
+    nb, _ = ClearOutput().preprocess(nb, {})
+    nb, _ = DeduplicateIds(log=quiet).preprocess(nb, {})
     try:
         nb, _ = OverwriteCells(add_missing_cells=True, log=quiet).preprocess(nb, resources)
     except (KeyError, ValueError) as exc:
         # nbgrader cannot place restored cells when the notebook's order is broken:
         # fall back to the release notebook with the student's answers.
         nb, more = rebuild_from_release(nb, release)
-        notes.append(f"the notebook's cells could not be matched ({exc}); answers were matched by name")
+        why = mismatch or f"nbgrader: {str(exc)[:200]}"
+        notes.append(
+            f"the notebook's nbgrader cells do not match the released notebook ({why}); "
+            "the released notebook was graded with your answers, matched by the names they define"
+        )
         notes.extend(more[1:])
         nb, _ = OverwriteCells(add_missing_cells=True, log=quiet).preprocess(nb, resources)
     # cells nbgrader added back hold plain dicts: make the whole notebook attribute-accessible

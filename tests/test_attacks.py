@@ -341,8 +341,32 @@ def notebook_attacks() -> dict[str, object]:
     big = submission("corr2d", {"corr2d": WRONG})
     for _ in range(6):  # 5.4 MB of cells: once more than a message could hold, then a 40 MB feedback page
         big.cells.insert(1, nbformat.v4.new_code_cell("# " + "x" * 900_000))
+    bonus = submission("corr2d", {"corr2d": WRONG})
+    bonus.cells.append(
+        nbformat.v4.new_code_cell(
+            "assert True",
+            metadata={
+                "nbgrader": {"grade": True, "solution": False, "locked": True, "grade_id": "bonus", "points": 50}
+            },
+        )
+    )
+    promoted = submission("corr2d", {"corr2d": WRONG})  # the answer cell made a 100-point test cell
+    answer = next(c for c in promoted.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "corr2d")
+    answer.metadata.nbgrader.update(grade=True, points=100)
+    renamed = submission("corr2d", {"corr2d": WRONG})  # the answer cell takes a test's id: two cells share it
+    answer = next(c for c in renamed.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "corr2d")
+    answer.metadata.nbgrader["grade_id"] = "test_shape"
+    passed = submission("corr2d", {"corr2d": WRONG})  # outputs that look like passing tests
+    for cell in passed.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="All tests passed: 12/12")]
+            cell.execution_count = 1
     return {
         "big_cells": big,
+        "bonus_test_cell": bonus,
+        "answer_cell_promoted_to_test": promoted,
+        "answer_cell_renamed_to_a_test": renamed,
+        "forged_outputs": passed,
         "moved_setup_fake_torch": moved,
         "markup": marked,
         "lone_surrogates": json.dumps(odd),  # "\\ud800" in the file: valid JSON, no valid text
