@@ -524,6 +524,8 @@ def _pick(found: Found, notebook_name: str, stage: Path, limits: ZipLimits) -> S
         if len(versions) > 1:
             earlier = ", ".join(r.name for _, r in versions[:-1])
             notes.append(f"resubmitted: {chosen.name} graded, earlier {earlier} ignored")
+        elif chosen.name != notebook_name:
+            notes.append(f"graded {chosen.name!r} (expected {notebook_name})")
     elif len(notebooks) == 1:
         chosen = notebooks[0]
     refused = [r for r in files if r.entry.refused]

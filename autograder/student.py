@@ -432,11 +432,33 @@ def _error_output(error: BaseException) -> dict[str, Any]:
     return {"output_type": "error", "ename": remote.type_name, "evalue": remote.message, "traceback": lines}
 
 
-def run(sock: socket.socket, *, cell_timeout: float, max_output: int) -> None:
-    """Serve the test process on ``sock`` (in the jailed child; returns when it closes)."""
+def _headless_shell() -> Any:
+    """IPython's shell as a kernel without a screen runs it: ``%matplotlib inline`` selects Agg.
+
+    The bare ``InteractiveShell`` refuses every ``%matplotlib``/``%pylab``
+    (``enable_gui`` is left to subclasses), and a notebook's first line is
+    often ``%matplotlib inline``: that cell, and every definition in it, would
+    be lost. Figures are not part of the grade, so any backend asked for
+    becomes the non-interactive Agg.
+    """
     from IPython.core.interactiveshell import InteractiveShell
 
-    shell = InteractiveShell.instance()
+    class HeadlessShell(InteractiveShell):
+        def enable_gui(self, gui: str | None = None) -> None:
+            return None
+
+        def enable_matplotlib(self, gui: str | None = None) -> tuple[str, str]:
+            import matplotlib
+
+            matplotlib.use("agg", force=True)
+            return "agg", "agg"
+
+    return HeadlessShell.instance()
+
+
+def run(sock: socket.socket, *, cell_timeout: float, max_output: int) -> None:
+    """Serve the test process on ``sock`` (in the jailed child; returns when it closes)."""
+    shell = _headless_shell()
     builtins.get_ipython = lambda: shell  # type: ignore[attr-defined]
 
     def on_alarm(signum: int, frame: Any) -> None:

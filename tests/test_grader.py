@@ -124,6 +124,14 @@ LYING_SUBCLASS = """    import torch
     return torch.zeros(X.shape[0] - K.shape[0] + 1, X.shape[1] - K.shape[1] + 1).as_subclass(Agreeable)
 """
 
+
+def answer_in_own_cell() -> nbformat.NotebookNode:
+    nb = release_notebook("corr2d")
+    at = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "corr2d")
+    nb.cells.insert(at + 1, nbformat.v4.new_code_cell(CORRECT))
+    return nb
+
+
 CLASS = {
     "correct": lambda: submission("corr2d", {"corr2d": CORRECT}),
     "untouched": lambda: release_notebook("corr2d"),
@@ -150,6 +158,20 @@ CLASS = {
     "patch_allclose": lambda: with_answer(PATCH_ALLCLOSE),
     "lying_subclass": lambda: with_answer(LYING_SUBCLASS),
     "no_notebook": None,
+    # what real notebooks hold: IPython magics and shell escapes around a correct answer,
+    # the answer written in a cell of the student's own below the untouched answer cell
+    "magics": lambda: submission(
+        "corr2d",
+        {
+            "corr2d": "%matplotlib inline\n%config InlineBackend.figure_format = 'svg'\n%load_ext autoreload\n"
+            + CORRECT
+            + "\n!echo shell\n%timeit -n 1 -r 1 corr2d(torch.ones(3, 3), torch.ones(2, 2))\n"
+            "import matplotlib.pyplot as plt\nplt.imshow(corr2d(torch.eye(4), torch.ones(2, 2)).detach())\nplt.show()\n"
+        },
+    ),
+    "cell_magic": lambda: submission("corr2d", {"corr2d": "%%time\n" + CORRECT}),
+    "pylab": lambda: submission("corr2d", {"corr2d": "%pylab inline\n" + CORRECT}),
+    "answer_in_own_cell": answer_in_own_cell,
 }
 
 
@@ -217,6 +239,12 @@ def test_renamed_notebook_is_graded_and_checkpoints_ignored(graded: ClassResult)
     """'corr2d (1).ipynb' is graded (full marks); the checkpoint copy and stray files are ignored."""
     assert full(graded, "renamed")
     assert "corr2d (1).ipynb" in graded.status("renamed")
+
+
+@pytest.mark.parametrize("student", ["magics", "cell_magic", "pylab", "answer_in_own_cell"])
+def test_real_notebook_habits_are_graded_as_in_jupyter(graded: ClassResult, student: str) -> None:
+    """%matplotlib inline, %%time, %pylab, shell escapes, an answer in a cell of one's own: full marks."""
+    assert full(graded, student), graded.status(student)
 
 
 def test_deleted_test_cells_are_restored(graded: ClassResult) -> None:
