@@ -25,6 +25,7 @@ import ast
 import builtins
 import io
 import os
+import re
 import resource
 import signal
 import socket
@@ -159,6 +160,7 @@ class TestRunner:
         self.status = "completed"
         self.failed_cell: int | None = None
         self.detail = ""
+        self.last_failure = ""  # the latest of the student's cells that raised, in words
 
     def _student(self, index: int, source: str) -> list[dict[str, Any]]:
         if self.session.gone:
@@ -179,7 +181,11 @@ class TestRunner:
                 continue  # the tests' own name wins
             self.namespace[name] = proxy.RemoteName(self.session, name)
             self._proxies.add(name)
-        return _checked_outputs(reply.get("outputs"), self.max_output)
+        outputs = _checked_outputs(reply.get("outputs"), self.max_output)
+        for output in outputs:
+            if output["output_type"] == "error":
+                self.last_failure = _failure_summary(index + 1, output)
+        return outputs
 
     def _note_gone(self, index: int, reason: str) -> None:
         if self.status == "completed":
@@ -217,7 +223,9 @@ class TestRunner:
             error = exc
         finally:
             sys.stdout, sys.stderr = saved
-        message = _test_error(error, self.cell_timeout, hidden=hidden) if error is not None else None
+        message = None
+        if error is not None:
+            message = _test_error(error, self.cell_timeout, hidden=hidden, failure=self.last_failure)
         self.session.hidden = False
         for name, value in list(self.namespace.items()):
             if name in self._proxies and not proxy.is_proxy(value):
@@ -278,11 +286,25 @@ def _error(ename: str, evalue: str) -> dict[str, Any]:
     return {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
 
 
-def _test_error(error: BaseException, cell_timeout: float, *, hidden: bool) -> dict[str, Any]:
+def _failure_summary(cell: int, output: dict[str, Any]) -> str:
+    """``cell 4, line 1: ModuleNotFoundError: No module named 'd2l'`` from a student cell's error output."""
+    where = f"cell {cell}"
+    for line in reversed(output.get("traceback") or []):
+        found = re.match(r"\s*(cell \d+, line \d+)\s*$", line)
+        if found:
+            where = found.group(1)
+            break
+    evalue = (output.get("evalue") or "").strip().splitlines()
+    return f"{where}: {output.get('ename')}" + (f": {evalue[0][:200]}" if evalue else "")
+
+
+def _test_error(error: BaseException, cell_timeout: float, *, hidden: bool, failure: str = "") -> dict[str, Any]:
     """A failing test cell's output: the message only, never the test's source or frames.
 
     An exception of the student's code raised during a hidden test keeps its
-    type, the call and the student's frames, but not its own message.
+    type, the call and the student's frames, but not its own message. A name
+    the tests cannot find is explained by the latest of the student's cells
+    that raised (``failure``), if any did.
     """
     if isinstance(error, proxy.StudentError) and hidden:
         return _error(type(error).__name__, error.redacted())
@@ -296,7 +318,10 @@ def _test_error(error: BaseException, cell_timeout: float, *, hidden: bool) -> d
         message = "<the message could not be shown>"
     name = type(error).__name__
     if isinstance(error, NameError) and not isinstance(error, proxy.StudentError):
-        message += " (is the answer cell that defines it intact, and did it run without an error?)"
+        if failure:
+            message += f": your code stopped with an error before defining it ({failure}); fix that cell"
+        else:
+            message += " (is the answer cell that defines it intact, and did it run without an error?)"
     return _error(name, message[:4000])
 
 

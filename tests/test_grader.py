@@ -172,6 +172,7 @@ CLASS = {
     "cell_magic": lambda: submission("corr2d", {"corr2d": "%%time\n" + CORRECT}),
     "pylab": lambda: submission("corr2d", {"corr2d": "%pylab inline\n" + CORRECT}),
     "answer_in_own_cell": answer_in_own_cell,
+    "d2l_import": lambda: submission("corr2d", {"corr2d": "from d2l import torch as d2l\n" + CORRECT}),
 }
 
 
@@ -245,6 +246,15 @@ def test_renamed_notebook_is_graded_and_checkpoints_ignored(graded: ClassResult)
 def test_real_notebook_habits_are_graded_as_in_jupyter(graded: ClassResult, student: str) -> None:
     """%matplotlib inline, %%time, %pylab, shell escapes, an answer in a cell of one's own: full marks."""
     assert full(graded, student), graded.status(student)
+
+
+def test_a_name_lost_to_a_failing_cell_names_that_cell(graded: ClassResult) -> None:
+    """An answer cell that stops at `from d2l import ...`: every test says so, with the cell and line."""
+    assert graded.score("d2l_import") == 0
+    for gid in graded.lost("d2l_import"):
+        message = graded.message("d2l_import", gid)
+        assert "name 'corr2d' is not defined" in message, message
+        assert "line 1: ModuleNotFoundError: No module named 'd2l'" in message, message
 
 
 def test_deleted_test_cells_are_restored(graded: ClassResult) -> None:
