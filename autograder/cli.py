@@ -31,7 +31,7 @@ GRADE_EXAMPLES = """examples:
   python -m autograder grade corr2d submissions/ --only 340934,340935   # regrade two students into graded/corr2d
 
 writes DIR/grades.csv, cells.csv, results.json, feedback/<student>/<notebook>.html, scores.png, report.html,
-similarity.csv; with --roster also DIR/canvas.csv or DIR/moodle.csv (the roster's LMS); with --only DIR/changes.csv"""
+similarity.csv; with --roster also DIR/canvas.csv and DIR/moodle.csv (the other LMS's by SIS id, login, e-mail); with --only DIR/changes.csv"""
 
 CHECK_EXAMPLES = """examples:
   python -m autograder check corr2d.ipynb
@@ -101,7 +101,7 @@ def _grade_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         default=None,
         metavar="CSV",
         help="the LMS gradebook export as downloaded (Canvas gradebook CSV, Moodle grading worksheet or Moodle gradebook export): "
-        "every student on it gets a row, and DIR/canvas.csv or DIR/moodle.csv is written for the LMS's import",
+        "every student on it gets a row, and DIR/canvas.csv and DIR/moodle.csv are written for the LMS imports",
     )
     g.add_argument(
         "--due", default=None, metavar="ISO-DATETIME", help="due date, e.g. 2025-03-01T23:59 (local time unless a zone)"

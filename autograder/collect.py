@@ -301,7 +301,8 @@ def _copy_capped(
 
 # --- layouts ---------------------------------------------------------------------------------------
 
-CANVAS = re.compile(r"^(?P<login>[^_]+?)(?P<late>_LATE)?_(?P<uid>\d+)_(?:(?P<subid>\d+)_)?(?P<file>.+)$")
+# the login part is Canvas's sortable name stripped of non-word characters: an underscore can stay in it
+CANVAS = re.compile(r"^(?P<login>.+?)(?P<late>_LATE)?_(?P<uid>\d+)_(?:(?P<subid>\d+)_)?(?P<file>.+)$")
 MOODLE = re.compile(r"^(?P<name>.+?)_(?P<pid>\d+)_(?P<plugin>assignsubmission_[a-z]+|onlinetext)_(?P<file>.*)$")
 BLACKBOARD = re.compile(
     r"^(?P<assignment>.+)_(?P<user>[^_]+)_attempt_(?P<when>\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)(?:_(?P<file>.+)|\.txt)$"

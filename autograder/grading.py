@@ -534,7 +534,9 @@ def grade(
     if wanted is not None:
         run.written.append(report.write_changes(previous, results, out / "changes.csv"))
     if class_roster is not None:
-        run.written += lms.write_exports(class_roster, run.results, out, max_score=setup.max_score)
+        run.written += lms.write_exports(
+            class_roster, run.results, out, assignment=assignment, max_score=setup.max_score
+        )
     run.written.append(write_similarity(pairs, out / "similarity.csv"))
     run.written.append(report.write_histogram(run))
     run.written.append(write_report(run, pairs, course_root=course_root))

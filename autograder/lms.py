@@ -527,8 +527,6 @@ def write_moodle_gradebook(roster: Roster, results: Iterable[StudentResult], pat
     grade item's maximum must be the assignment's maximum.
     """
     by_id = {r.student_id: r for r in results}
-    tops = {f"{r.max_score:g}" for r in by_id.values() if r.max_score}
-    log.warning("moodle.csv: grades out of %s, as Moodle's gradebook export names no maximum", "/".join(sorted(tops)))
     feedback = f"Feedback: {roster.assignment_column}"
     header = roster.identity_columns + [roster.assignment_column, feedback]
     with open(path, "w", newline="", encoding="utf-8") as f:
@@ -542,18 +540,111 @@ def write_moodle_gradebook(roster: Roster, results: Iterable[StudentResult], pat
     return path
 
 
-def write_exports(roster: Roster, results: list[StudentResult], out: Path, *, max_score: float) -> list[Path]:
-    """The grade file for the roster's LMS (``canvas.csv`` or ``moodle.csv``) in ``out``.
+@dataclass(frozen=True)
+class _Campus:
+    """What identifies a student across a university's systems, read from one LMS's roster row."""
 
-    Only the roster's own LMS gets a file: the other's identity columns are
-    unknown, and a file that matched students by another LMS's ids would put
-    grades on the wrong students.
-    """
+    first: str
+    last: str
+    sis_id: str  # Canvas SIS User ID = Moodle ID number
+    login: str  # Canvas SIS Login ID = Moodle username
+    email: str
+
+
+def _campus(roster: Roster, student: RosterStudent) -> _Campus:
+    row = student.row
     if roster.lms == "canvas":
-        return [write_canvas(roster, results, out / "canvas.csv", max_score=max_score)]
-    if roster.lms == "moodle-gradebook":
-        return [write_moodle_gradebook(roster, results, out / "moodle.csv")]
-    return [write_moodle(roster, results, out / "moodle.csv")]
+        login = row.get("SIS Login ID", "")
+        return _Campus(student.first_name, student.last_name, row.get("SIS User ID", ""), login, student.email)
+    return _Campus(
+        student.first_name, student.last_name, row.get("ID number", ""), row.get("Username", ""), student.email
+    )
+
+
+def _cross_rows(roster: Roster, target: str) -> list[tuple[RosterStudent, _Campus]]:
+    """Roster students the other LMS can identify (by SIS id, login or e-mail, never by this LMS's ids)."""
+    rows = [(s, c) for s in roster.students if (c := _campus(roster, s)).sis_id or c.login or c.email]
+    if len(rows) < len(roster.students):
+        log.warning(
+            "%s: %d of %d roster students have no SIS id, login or e-mail in %s and are left out",
+            target,
+            len(roster.students) - len(rows),
+            len(roster.students),
+            roster.path.name,
+        )
+    return rows
+
+
+def write_canvas_from_moodle(
+    roster: Roster, results: Iterable[StudentResult], path: Path, *, assignment: str, max_score: float
+) -> Path:
+    """``canvas.csv`` from a Moodle roster: students named by SIS User ID and SIS Login ID, ``ID`` left blank.
+
+    The identity columns are the ones Canvas's import requires (Canvas
+    Instructor Guide, above); with ``ID`` blank, SIS User ID and SIS Login ID
+    are what it has to place a row, and it lists on import the rows it could
+    not place. A column without ``(<id>)`` creates the assignment. Moodle's
+    participant ids mean nothing to Canvas, so they are never written here;
+    with a Canvas roster, ``canvas.csv`` is keyed by Canvas's own ids instead.
+    """
+    by_id = {r.student_id: r for r in results}
+    header = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerow(["    Points Possible", "", "", "", "", f"{max_score:g}"])
+        for student, campus in _cross_rows(roster, path.name):
+            result = by_id.get(student.student_id)
+            name = f"{campus.last}, {campus.first}" if campus.last else student.name
+            login = campus.login or campus.email
+            writer.writerow([name, "", campus.sis_id, login, "", _scaled(result, None) if result else ""])
+    return path
+
+
+def write_moodle_from_canvas(roster: Roster, results: Iterable[StudentResult], path: Path, *, assignment: str) -> Path:
+    """``moodle.csv`` from a Canvas roster, for Moodle's Grades > Import > CSV file, in the course's points.
+
+    Students are named by ``ID number`` (Canvas's SIS User ID), ``Username``
+    (SIS Login ID) and ``Email address``, the user fields Moodle's import can
+    map (grade/import/csv/classes/load_data.php); Canvas's user ids are never written.
+    """
+    by_id = {r.student_id: r for r in results}
+    column = f"Assignment: {assignment} (Real)"
+    header = ["First name", "Last name", "ID number", "Username", "Email address", column, f"Feedback: {column}"]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        for student, campus in _cross_rows(roster, path.name):
+            result = by_id.get(student.student_id)
+            grade = _scaled(result, None) if result else ""
+            identity = [campus.first, campus.last, campus.sis_id, campus.login, campus.email]
+            writer.writerow(identity + [grade, feedback_text(result) if result else ""])
+    return path
+
+
+def write_exports(
+    roster: Roster, results: list[StudentResult], out: Path, *, assignment: str, max_score: float
+) -> list[Path]:
+    """``canvas.csv`` and ``moodle.csv`` in ``out``, ready for each LMS's grade import.
+
+    The roster's own LMS gets its import file keyed by its own ids (Canvas
+    user ids, Moodle participant ids or the gradebook's e-mails). The other
+    LMS's file names students only by what a university shares across systems
+    (SIS id, login, e-mail): another LMS's internal ids would put grades on
+    the wrong students.
+    """
+    canvas, moodle = out / "canvas.csv", out / "moodle.csv"
+    if roster.lms == "canvas":
+        return [
+            write_canvas(roster, results, canvas, max_score=max_score),
+            write_moodle_from_canvas(roster, results, moodle, assignment=assignment),
+        ]
+    own = (
+        write_moodle_gradebook(roster, results, moodle)
+        if roster.lms == "moodle-gradebook"
+        else write_moodle(roster, results, moodle)
+    )
+    return [own, write_canvas_from_moodle(roster, results, canvas, assignment=assignment, max_score=max_score)]
 
 
 # --- from a collected submission and a grader's result to a row of grades.csv ----------------------

@@ -77,6 +77,21 @@ def test_notebook_named_in_another_case_or_downloaded_twice_is_found(tmp_path: P
     assert subs["cem"].notebook is None and "several notebooks" in (subs["cem"].problem or "")
 
 
+def test_canvas_name_with_underscore_and_a_file_named_like_another_student(tmp_path: Path) -> None:
+    """The first user id counts: a file named after another student's Canvas name stays the uploader's."""
+    root = touch(
+        tmp_path / "dl",
+        "obrien_pat_340950_208490290_corr2d.ipynb",
+        "evil_340999_208490291_smithbob_340934_208490284_corr2d.ipynb",
+        "smithbob_340934_208490284_corr2d.ipynb",
+    )
+    (root / "evil_340999_208490291_smithbob_340934_208490284_corr2d.ipynb").write_bytes(NOTEBOOK + b"   ")
+    layout, subs = found(tmp_path, root)
+    assert layout == "canvas" and sorted(subs) == ["340934", "340950", "340999"]
+    assert subs["340934"].notebook is not None and subs["340934"].notebook.read_bytes() == NOTEBOOK
+    assert subs["340999"].submitted is not None and subs["340999"].submitted.name.startswith("evil_")
+
+
 def test_moodle_folders_and_flat_files(tmp_path: Path) -> None:
     """Moodle: 'Full Name_participantid_assignsubmission_file_' folders (or flat files) name the participant."""
     root = touch(

@@ -266,7 +266,28 @@ def test_canvas_csv_imports_the_way_canvas_reads_it(canvas: Run) -> None:
     assert scores["340938"] is None  # refused: left for the instructor
     assert "340999" not in scores  # not on the roster: Canvas could not place the row
     assert set(scores) == {"340934", "340935", "340936", "340937", "340938", "340939", "340941"}
-    assert not (canvas.out / "moodle.csv").exists()  # a Canvas roster gives no Moodle identifiers
+
+
+def parse_moodle_grade_import(path: Path, column: str) -> dict[str, tuple[str, str, str, str]]:
+    """Read a file as Moodle's Grades > Import > CSV does: a user column mapped to the user, a grade column."""
+    with open(path, newline="", encoding="utf-8") as f:
+        table = list(csv.DictReader(f))
+    assert table and column in table[0] and f"Feedback: {column}" in table[0]
+    return {r["ID number"]: (r["Username"], r["Email address"], r[column], r[f"Feedback: {column}"]) for r in table}
+
+
+def test_moodle_file_from_a_canvas_roster_names_students_by_campus_ids(canvas: Run) -> None:
+    """moodle.csv from Canvas: ID number = SIS User ID, username/e-mail = SIS Login ID; no Canvas user id."""
+    parsed = parse_moodle_grade_import(canvas.out / "moodle.csv", "Assignment: corr2d (Real)")
+    rows = canvas.grades
+    assert set(parsed) == {f"S{uid}" for uid in ("340934", "340935", "340936", "340937", "340938", "340939", "340941")}
+    username, email, grade, feedback = parsed["S340935"]
+    assert (username, email) == ("jdoe@uni.edu", "jdoe@uni.edu")
+    assert float(grade) == pytest.approx(float(rows["340935"]["score"]))  # the course's points: no Moodle maximum
+    assert feedback.startswith(f"{ASSIGNMENT}: ")
+    assert parsed["S340938"][2] == ""  # refused: left for the instructor
+    text = (canvas.out / "moodle.csv").read_text(encoding="utf-8")
+    assert not re.search(r"(?<![S\d])3409\d\d\b", text)  # Canvas's user ids mean nothing to Moodle
 
 
 def test_canvas_report_is_offline_escaped_and_complete(canvas: Run) -> None:
@@ -475,7 +496,19 @@ def test_moodle_csv_imports_the_way_moodle_reads_it(moodle: Run) -> None:
         assert feedback.startswith(f"{ASSIGNMENT}: ")
     assert parsed["1004"][0] == 0
     assert "late" in parsed["1003"][2]
-    assert not (moodle.out / "canvas.csv").exists()
+
+
+def test_canvas_file_from_a_moodle_roster_names_students_by_login(moodle: Run) -> None:
+    """canvas.csv from Moodle: ID blank, SIS Login ID = e-mail, a new assignment column, Points Possible."""
+    with open(moodle.out / "canvas.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", ASSIGNMENT]
+    assert rows[1][0].strip() == "Points Possible" and float(rows[1][-1]) == moodle.top
+    by_login = {r[3]: r for r in rows[2:]}
+    assert set(by_login) == {f"{pid}@uni.edu" for pid in ("1001", "1002", "1003", "1004")}
+    assert all(r[1] == "" for r in rows[2:])  # Moodle's participant ids are not Canvas user ids
+    assert by_login["1001@uni.edu"][0] == "Lovelace, Ada"
+    assert float(by_login["1003@uni.edu"][-1]) == pytest.approx(float(moodle.grades["1003"]["score"]))
 
 
 def test_moodle_report_escapes_names(moodle: Run) -> None:
@@ -563,7 +596,9 @@ def test_moodle_gradebook_import_file(moodle_gradebook: Run) -> None:
     for email, row in by_email.items():
         assert float(row[column]) == pytest.approx(float(grades[email]["score"]))
     assert by_email["ada@uni.edu"][f"Feedback: {column}"].startswith(f"{ASSIGNMENT}: ")
-    assert not (moodle_gradebook.out / "canvas.csv").exists()
+    with open(moodle_gradebook.out / "canvas.csv", newline="", encoding="utf-8") as f:
+        canvas_rows = {r["SIS User ID"]: r for r in csv.DictReader(f) if r["Student"].strip() != "Points Possible"}
+    assert set(canvas_rows) == {"s1", "s2", "s3", "s4", "s5"} and canvas_rows["s1"]["SIS Login ID"] == "ada@uni.edu"
 
 
 # --- Blackboard: attempts with timestamps and receipts; extensions; no roster ---------------------------
