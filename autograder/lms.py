@@ -203,14 +203,18 @@ class Roster:
         return None
 
     def find_by_name(self, name: str) -> RosterStudent | None:
-        """The one student whose full name is ``name`` (case and spacing ignored); None when none or several."""
-        wanted = " ".join(name.split()).casefold()
+        """The one student whose full name is ``name`` (either order, case and spacing ignored); None if not one."""
+
+        def key(text: str) -> str:
+            return " ".join(text.split()).casefold()
+
+        wanted = key(name)
         if not wanted:
             return None
         hits = [
             s
             for s in self.students
-            if wanted in {" ".join(n.split()).casefold() for n in (s.name, f"{s.first_name} {s.last_name}")}
+            if wanted in {key(s.name), key(f"{s.first_name} {s.last_name}"), key(f"{s.last_name} {s.first_name}")}
         ]
         return hits[0] if len(hits) == 1 else None
 
