@@ -85,6 +85,14 @@ def grade(tmp: Path, source: Path, *args: str, out: Path | None = None, files: d
     return Run(out, proc, files or {})
 
 
+def write_files(root: Path, files: dict[str, bytes]) -> Path:
+    """An LMS download as files below ``root``: relative name -> content."""
+    for name, data in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    return root
+
+
 def write_csv(path: Path, rows: list[list[str]]) -> Path:
     with open(path, "w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows(rows)
@@ -412,9 +420,7 @@ def moodle(tmp_path_factory: pytest.TempPathFactory) -> Run:
         "Grace Hopper_1003_assignsubmission_file_/corr2d.ipynb": good(),
         "Mallory Bad_1009_assignsubmission_file_/corr2d.ipynb": untouched(),
     }
-    for name, data in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_bytes(data)
+    write_files(root, files)
 
     def row(pid: str, name: str, status: str, submitted: str) -> list[str]:
         return [f"Participant {pid}", name, f"{pid}@uni.edu", status, "", "100.00", "Yes", submitted, "-", ""]
@@ -543,9 +549,7 @@ def moodle_gradebook(tmp_path_factory: pytest.TempPathFactory) -> Run:
         "Sam Smith_2003_assignsubmission_file_/corr2d.ipynb": good(),  # two Sam Smiths: no guess
         "Eve Unknown_2009_assignsubmission_file_/corr2d.ipynb": good(),
     }
-    for name, data in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_bytes(data)
+    write_files(root, files)
 
     def row(first: str, last: str, number: str, email: str) -> list[str]:
         return [first, last, number, "Uni", "CS", email, "-", "7.00", "1740000000"]
@@ -634,8 +638,7 @@ def blackboard(tmp_path_factory: pytest.TempPathFactory) -> Run:
         ),
         "Corr2d_akim_attempt_2025-02-28-08-00-00_corr2d.ipynb": good(),
     }
-    for name, data in files.items():
-        (root / name).write_bytes(data)
+    write_files(root, files)
     extensions = write_csv(tmp / "extensions.csv", [["jdoe", "2025-03-05T12:00"]])
     args = ("--due", DUE, "--late-penalty", "0.25", "--extensions", str(extensions))
     return grade(tmp, root, *args, files=files)
