@@ -20,6 +20,7 @@ from .bench import BENCH_SIZE
 from .collect import LAYOUTS, SubmissionsError
 from .grading import AssignmentError, grade
 from .lms import RosterError
+from .outputs import OutputError
 from .sandbox import Limits, SandboxError
 
 DEFAULTS = grade.__kwdefaults__ or {}  # the defaults live once, in the API the command calls
@@ -31,7 +32,9 @@ GRADE_EXAMPLES = """examples:
   python -m autograder grade corr2d submissions/ --only 340934,340935   # regrade two students into graded/corr2d
 
 writes DIR/grades.csv, cells.csv, results.json, feedback/<student>/<notebook>.html, scores.png, report.html,
-similarity.csv; with --roster also DIR/canvas.csv and DIR/moodle.csv (the other LMS's by SIS id, login, e-mail); with --only DIR/changes.csv"""
+similarity.csv, manifest.json; with --roster the roster's LMS's grade import (DIR/canvas.csv or DIR/moodle.csv);
+from an LMS download its bulk feedback upload (feedback-canvas.zip, feedback-moodle.zip, feedback-blackboard.csv);
+with --only DIR/changes.csv. --only reuses the roster, due date, penalty and extensions of the run it merges into."""
 
 CHECK_EXAMPLES = """examples:
   python -m autograder check corr2d.ipynb
@@ -101,7 +104,7 @@ def _grade_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         default=None,
         metavar="CSV",
         help="the LMS gradebook export as downloaded (Canvas gradebook CSV, Moodle grading worksheet or Moodle gradebook export): "
-        "every student on it gets a row, and DIR/canvas.csv and DIR/moodle.csv are written for the LMS imports",
+        "every student on it gets a row, and its LMS's grade-import file is written (DIR/canvas.csv or DIR/moodle.csv)",
     )
     g.add_argument(
         "--due", default=None, metavar="ISO-DATETIME", help="due date, e.g. 2025-03-01T23:59 (local time unless a zone)"
@@ -112,7 +115,7 @@ def _grade_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         default=DEFAULTS["late_penalty"],
         metavar="FRACTION",
         help="fraction of the maximum deducted per started day late (once when only an LMS late marker is known); "
-        "default: %(default)s",
+        "default: 0, or with --only the run's",
     )
     g.add_argument(
         "--extensions", type=Path, default=None, metavar="CSV", help="per-student due dates: rows of id, new due date"
@@ -214,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
             echo=None if args.quiet else (lambda text: print(text, file=sys.stderr)),
             **kwargs,
         )
-    except (AssignmentError, SubmissionsError, RosterError, SandboxError) as exc:
+    except (AssignmentError, SubmissionsError, RosterError, SandboxError, OutputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not args.quiet:

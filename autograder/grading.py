@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import json
 import logging
 import os
 import queue
@@ -26,7 +27,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,8 @@ from . import feedback, lms, report
 from .classreport import write_report
 from .collect import Submission, SubmissionsError, collect, sha256_of
 from .layout import assignments
+from .lms import RosterError
+from .outputs import OutputDir, OutputError
 from .prepare import UnreadableSubmission, bound_names, prepare, read_notebook
 from .results import CellResult, GradingRun, State, StudentResult
 from .sandbox import Limits, Sandbox, SandboxError, jail_available
@@ -219,11 +222,14 @@ def _not_run(reason: str) -> dict[str, Any]:
 class Grader:
     """Grades submissions of one assignment: each in a fresh pair of processes of the sandbox."""
 
-    def __init__(self, assignment: Assignment, *, out: Path, jobs: int, sandbox: Sandbox) -> None:
+    def __init__(
+        self, assignment: Assignment, *, out: Path, jobs: int, sandbox: Sandbox, names: dict[str, str] | None = None
+    ) -> None:
         self.assignment = assignment
         self.out = out
         self.jobs = jobs
         self.sandbox = sandbox
+        self.names = names or {}  # student id -> the name the feedback page greets
         self._db_lock = threading.Lock()
 
     def _resources(self, student_id: str) -> dict[str, Any]:
@@ -316,8 +322,8 @@ class Grader:
             notes.append(f"{response['leftover_processes']} background process(es) left running were stopped")
         return notes
 
-    def _score(self, sid: str, nb: NotebookNode) -> tuple[float, float, list[CellResult]]:
-        """Score the outputs with nbgrader into the gradebook (stage 5)."""
+    def _score(self, sid: str, nb: NotebookNode) -> tuple[float, float, list[CellResult], list[str]]:
+        """Score the outputs with nbgrader into the gradebook (stage 5); also the cells a person grades."""
         with self._db_lock:
             with Gradebook(self.assignment.db_url) as gb:
                 gb.update_or_create_student(sid)
@@ -326,13 +332,17 @@ class Grader:
             with Gradebook(self.assignment.db_url) as gb:
                 submitted = gb.find_submission(self.assignment.name, sid)
                 score, max_score = float(submitted.score), float(submitted.max_score)
-        cells = []
+        cells, manual = [], []
         for cell in nb.cells:
-            if utils.is_grade(cell):
+            if utils.is_grade(cell) or utils.is_task(cell):
                 points, max_points = utils.determine_grade(cell)
                 gid = cell.metadata.nbgrader["grade_id"]
+                if utils.is_solution(cell) or utils.is_task(cell):  # nbgrader's manually graded answers and tasks
+                    manual.append(gid)
+                    cells.append(CellResult(gid, 0.0, float(max_points), "awaits manual grading"))
+                    continue
                 cells.append(CellResult(gid, float(points or 0), float(max_points), _failure_message(cell)))
-        return score, max_score, cells
+        return score, max_score, cells, manual
 
     def _write_feedback(self, sid: str, nb: NotebookNode) -> Path:
         """The student's feedback page (stage 6)."""
@@ -357,8 +367,13 @@ class Grader:
         plan = self._cells_to_run(nb)
         response = self._execute(plan)
         notes += self._fill_outputs(plan, response)
-        score, max_score, cells = self._score(sid, nb)
-        result = StudentResult(sid, self.assignment.name, score, max_score, State.GRADED, notes, cells)
+        score, max_score, cells, manual = self._score(sid, nb)
+        state = State.GRADED
+        if manual:
+            points = sum(c.max_points for c in cells if c.grade_id in manual)
+            notes.insert(0, f"{', '.join(manual)} ({points:g} point{'s' * (points != 1)} not yet given)")
+            state = State.NEEDS_MANUAL
+        result = StudentResult(sid, self.assignment.name, score, max_score, state, notes, cells, manual=manual)
         result.feedback = self._write_feedback(sid, nb)
         result.seconds = time.monotonic() - started
         return result
@@ -398,6 +413,122 @@ class Grader:
         ]
 
 
+def _file_option(path: Path | None) -> dict[str, str] | None:
+    """How a run records an input file in its manifest: where it was, and its bytes' SHA-256."""
+    if path is None:
+        return None
+    return {"path": str(Path(path).resolve()), "sha256": sha256_of(Path(path))}
+
+
+def _reuse(
+    previous: dict[str, Any],
+    *,
+    roster: Path | None,
+    due: str | None,
+    late_penalty: float | None,
+    extensions: Path | None,
+) -> tuple[Path | None, str | None, float | None, Path | None]:
+    """The options of the run an ``--only`` merges into, with the ones given checked against them.
+
+    Raises:
+        RosterError: a given option differs from the run's, or an input file of the run changed since.
+    """
+
+    def file(given: Path | None, name: str, flag: str) -> Path | None:
+        stored = previous.get(name)
+        if given is not None:
+            if stored is None or _file_option(given) != {**stored, "path": str(Path(given).resolve())}:
+                raise RosterError(
+                    f"{flag} {given} differs from the run --only merges into "
+                    f"({'none' if stored is None else stored['path']}): leave {flag} out to reuse it, "
+                    "or grade the whole class again"
+                )
+            return given
+        if stored is None:
+            return None
+        path = Path(stored["path"])
+        if not path.is_file() or sha256_of(path) != stored["sha256"]:
+            raise RosterError(
+                f"the {flag[2:]} file of the run --only merges into, {path}, is missing or changed since: "
+                "grade the whole class again"
+            )
+        return path
+
+    roster = file(roster, "roster", "--roster")
+    extensions = file(extensions, "extensions", "--extensions")
+    stored_due = previous.get("due")
+    if due is not None:
+        given = lms.parse_datetime(due, what="--due").isoformat()
+        if given != stored_due:
+            raise RosterError(
+                f"--due {due} differs from the run --only merges into ({stored_due or 'no due date'}): "
+                "leave it out to reuse it, or grade the whole class again"
+            )
+    stored_penalty = previous.get("late_penalty", 0.0)
+    if late_penalty is not None and late_penalty != stored_penalty:
+        raise RosterError(
+            f"--late-penalty {late_penalty:g} differs from the run --only merges into ({stored_penalty:g}): "
+            "leave it out to reuse it, or grade the whole class again"
+        )
+    return roster, stored_due, stored_penalty, extensions
+
+
+def _grade_ids(nb_path: Path, max_bytes: int = 64 * 2**20) -> set[str]:
+    """The nbgrader grade ids a notebook file carries (empty when it is unreadable: the grader says why later)."""
+    try:
+        if nb_path.stat().st_size > max_bytes:
+            return set()
+        data = json.loads(nb_path.read_bytes())
+        cells = data.get("cells", []) if isinstance(data, dict) else []
+        ids = set()
+        for cell in cells if isinstance(cells, list) else []:
+            meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
+            gid = meta.get("nbgrader", {}).get("grade_id") if isinstance(meta, dict) else None
+            if isinstance(gid, str):
+                ids.add(gid)
+        return ids
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return set()
+
+
+@functools.cache
+def _assignment_ids(source: Path) -> frozenset[str]:
+    return frozenset(_grade_ids(source))
+
+
+def _foreign(
+    submissions: list[Submission], assignment: str, course_root: Path
+) -> tuple[list[Submission], dict[str, int]]:
+    """Submissions whose notebook belongs to another assignment of the course become rows saying so.
+
+    Returns the submissions and, per other assignment, how many notebooks were its.
+    """
+    own = _assignment_ids(course_root / "solutions" / assignment / f"{assignment}.ipynb")
+    others = {
+        name: _assignment_ids(course_root / "solutions" / name / f"{name}.ipynb")
+        for name in known_assignments(course_root)
+        if name != assignment
+    }
+    counts: dict[str, int] = {}
+    out = []
+    for sub in submissions:
+        ids = _grade_ids(sub.notebook) if sub.notebook is not None else set()
+        if not ids or ids & own:
+            out.append(sub)
+            continue
+        name, overlap = max(((n, len(ids & g)) for n, g in others.items()), key=lambda t: t[1], default=("", 0))
+        if not overlap:
+            out.append(sub)
+            continue
+        counts[name] = counts.get(name, 0) + 1
+        problem = (
+            f"this is the notebook of the assignment {name}, not {assignment} (its graded cells are {name}'s): "
+            "submitted to the wrong assignment?"
+        )
+        out.append(replace(sub, notebook=None, problem=problem))
+    return out, counts
+
+
 def grade(
     *,
     assignment: str,
@@ -411,31 +542,35 @@ def grade(
     sandbox: Sandbox | None = None,
     roster: Path | None = None,
     due: datetime | str | None = None,
-    late_penalty: float = 0.0,
+    late_penalty: float | None = None,
     extensions: Path | None = None,
     only: Iterable[str] | None = None,
     layout: str = "auto",
     similarity: bool = True,
     echo: Callable[[str], None] | None = None,
 ) -> GradingRun:
-    """Grade every student in ``submissions`` and write the reports into ``out``.
+    """Grade every student in ``submissions`` and write the reports into ``out``, as one set.
 
     Student code runs jailed (:mod:`autograder.jail`); where no jail can be
     built the grader refuses, unless ``unsandboxed`` is true. A warm
     ``sandbox`` may be passed to grade several assignments with one zygote
     (the caller closes it; its limits and mode are used). ``layout`` is
-    ``"auto"`` or one of :data:`autograder.collect.LAYOUTS`. ``roster`` is the
-    LMS's gradebook export (Canvas CSV or Moodle grading worksheet): every
-    student on it gets a row, and the LMS's grade file is written. ``due``,
-    ``late_penalty`` (a fraction of the maximum per started day) and
+    ``"auto"`` or one of :data:`autograder.lms.LAYOUTS`. ``roster`` is the
+    LMS's gradebook export: every student on it gets a row, and that LMS's
+    grade-import file is written. ``due``, ``late_penalty`` (a fraction of the
+    maximum per started day; None means 0, or the merged run's) and
     ``extensions`` (CSV of id, due date) charge late work. ``only`` regrades
-    those students into the existing ``out`` and writes ``changes.csv``.
-    ``echo`` receives one-line progress messages (the layout found).
+    those students into the existing ``out``, with that run's options, and
+    writes ``changes.csv``. Everything is written into a staging folder and
+    swapped in whole (:mod:`autograder.outputs`). ``echo`` receives one-line
+    progress messages (the layout found).
 
     Raises:
-        AssignmentError: unknown assignment.
+        AssignmentError: unknown assignment, or the notebooks are another assignment's.
         SubmissionsError: the submissions path cannot be read, or the layout is unknown.
-        RosterError: the roster, the extensions or a date cannot be used.
+        RosterError: the roster, the extensions or a date cannot be used or do not fit the class,
+            or ``only`` conflicts with the run it merges into.
+        OutputError: ``out`` is in use, or (with ``only``) not the complete output of one run.
         SandboxError: no jail can be built here and ``unsandboxed`` is false, or the sandbox does not start.
     """
     started = time.monotonic()
@@ -460,43 +595,62 @@ def grade(
         log.warning(
             "WARNING: --unsandboxed: student code runs WITHOUT a sandbox (it can read files and use the network)"
         )
-    class_roster = lms.read_roster(Path(roster), assignment) if roster else None
-    policy = lms.LatePolicy(
-        due=lms.parse_datetime(due, what="--due") if isinstance(due, str) else due,
-        fraction=late_penalty,
-        extensions=lms.read_extensions(Path(extensions)) if extensions else {},
-    )
     wanted = sorted(set(only)) if only is not None else None
-    previous: dict[str, StudentResult] = {}
-    if wanted is not None:
-        try:
-            previous = {r.student_id: r for r in report.read_results(out)}
-        except FileNotFoundError as exc:
-            raise SubmissionsError(
-                f"--only regrades into an earlier run, but {out} has none: grade the class first"
-            ) from exc
-    source_sha256 = sha256_of(source)
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="autograder-class-") as tmp:
+    due_text = due.isoformat() if isinstance(due, datetime) else due
+    with OutputDir(out) as target, tempfile.TemporaryDirectory(prefix="autograder-class-") as tmp:
+        previous: dict[str, StudentResult] = {}
+        if wanted is not None:
+            target.verify()
+            assert target.previous is not None
+            if target.previous.options.get("assignment") != assignment:
+                raise AssignmentError(
+                    f"--only merges into {out}, a run of {target.previous.options.get('assignment')!r}, "
+                    f"not of {assignment!r}"
+                )
+            roster, due_text, late_penalty, extensions = _reuse(
+                target.previous.options, roster=roster, due=due_text, late_penalty=late_penalty, extensions=extensions
+            )
+            try:
+                previous = {r.student_id: r for r in report.read_results(out)}
+            except (OSError, ValueError) as exc:
+                raise OutputError(
+                    f"{out / 'results.json'} cannot be read ({exc}): grade the whole class again"
+                ) from exc
+        class_roster = lms.read_roster(Path(roster), assignment) if roster else None
+        policy = lms.LatePolicy(
+            due=lms.parse_datetime(due_text, what="--due") if due_text else None,
+            fraction=late_penalty or 0.0,
+            extensions=lms.read_extensions(Path(extensions)) if extensions else {},
+        )
+        stage = target.staging
+        source_sha256 = sha256_of(source)
         collection = collect(
             Path(submissions), f"{assignment}.ipynb", workdir=Path(tmp), layout=layout, progress=progress
         )
         say(collection.describe())
-        found = lms.match_roster(collection.submissions, class_roster)
+        found, foreign = _foreign(collection.submissions, assignment, course_root)
+        notebooks = sum(1 for s in collection.submissions if s.notebook is not None)
+        if foreign and sum(foreign.values()) * 2 > notebooks:
+            name, count = max(foreign.items(), key=lambda t: t[1])
+            raise AssignmentError(
+                f"{count} of the {notebooks} notebooks are the assignment {name}'s, not {assignment}'s: "
+                f"grade them as {name}, or pass the download of {assignment}"
+            )
+        found = lms.match_roster(found, class_roster)
+        if class_roster is not None:
+            lms.check_roster_fits(collection.submissions, found, class_roster, collection.layout)
+        lms.check_extensions(policy, found, class_roster)
         todo = found if wanted is None else _select(found, wanted, class_roster)
         # a regrade leaves the run's gradebook alone: the students regraded get a scratch one
-        setup = setup_assignment(assignment, course_root=course_root, out=out if wanted is None else Path(tmp) / "db")
-        feedback = out / "feedback"
-        for folder in [feedback] if wanted is None else [feedback / s.student_id for s in todo]:
-            if folder.exists():
-                shutil.rmtree(folder)
+        setup = setup_assignment(assignment, course_root=course_root, out=stage if wanted is None else Path(tmp) / "db")
+        names = {s.student_id: s.name for s in todo}
         graded: list[StudentResult] = []
         if todo:
             own = sandbox is None
             box = Sandbox(sandboxed=sandboxed, limits=limits or Limits()) if own else sandbox
             try:
                 box.wait_ready()
-                grader = Grader(setup, out=out, jobs=jobs or os.cpu_count() or 1, sandbox=box)
+                grader = Grader(setup, out=stage, jobs=jobs or os.cpu_count() or 1, sandbox=box, names=names)
                 graded = grader.run(todo, progress=progress)
             finally:
                 if own:
@@ -505,41 +659,70 @@ def grade(
             lms.complete(r, s, roster=class_roster, policy=policy, source_sha256=source_sha256)
             for r, s in zip(graded, todo, strict=True)
         ]
+        for r in results:  # pages are addressed relative to DIR: the staging folder is renamed away
+            if r.feedback is not None:
+                r.feedback = r.feedback.relative_to(stage)
         pairs = _similar_pairs(found, setup.release, progress=progress) if similarity else []
-    if class_roster is not None:
-        among = None if wanted is None else {s.student_id for w in wanted if (s := class_roster.find(w))}
-        results += lms.missing(
-            class_roster,
-            {r.student_id for r in results},
-            among=among,
-            assignment=assignment,
+        if class_roster is not None:
+            among = None if wanted is None else {s.student_id for w in wanted if (s := class_roster.find(w))}
+            results += lms.missing(
+                class_roster,
+                results if wanted is None else [*results, *previous.values()],
+                found,
+                among=among,
+                assignment=assignment,
+                max_score=setup.max_score,
+                policy=policy,
+                source_sha256=source_sha256,
+            )
+        regraded = [r.student_id for r in results] if wanted is not None else []
+        merged = {**previous, **{r.student_id: r for r in results}}
+        run = GradingRun(
+            assignment,
+            stage,
+            sorted(merged.values(), key=lambda r: r.student_id),
+            sandboxed,
+            time.monotonic() - started,
+            layout=collection.layout,
             max_score=setup.max_score,
-            policy=policy,
-            source_sha256=source_sha256,
+            lms=class_roster.lms if class_roster else "",
+            regraded=regraded,
         )
-    regraded = [r.student_id for r in results] if wanted is not None else []
-    merged = {**previous, **{r.student_id: r for r in results}}
-    run = GradingRun(
-        assignment,
-        out,
-        sorted(merged.values(), key=lambda r: r.student_id),
-        sandboxed,
-        time.monotonic() - started,
-        layout=collection.layout,
-        max_score=setup.max_score,
-        lms=class_roster.lms if class_roster else "",
-        regraded=regraded,
-    )
-    run.written += report.write_grades(run)
-    if wanted is not None:
-        run.written.append(report.write_changes(previous, results, out / "changes.csv"))
-    if class_roster is not None:
-        run.written += lms.write_exports(
-            class_roster, run.results, out, assignment=assignment, max_score=setup.max_score
-        )
-    run.written.append(write_similarity(pairs, out / "similarity.csv"))
-    run.written.append(report.write_histogram(run))
-    run.written.append(write_report(run, pairs, course_root=course_root))
+        written = report.write_grades(run)
+        if wanted is not None:
+            written.append(report.write_changes(previous, results, stage / "changes.csv"))
+        if class_roster is not None:
+            written += lms.write_exports(class_roster, run.results, stage)
+
+        def page_of(result: StudentResult) -> Path | None:
+            if result.feedback is None:
+                return None
+            for folder in (stage, out):
+                if (folder / result.feedback).is_file():
+                    return folder / result.feedback
+            return None
+
+        written += lms.pack_feedback(collection.layout, run.results, stage, page_of, f"{assignment}.ipynb")
+        written.append(write_similarity(pairs, stage / "similarity.csv"))
+        written.append(report.write_histogram(run))
+        written.append(write_report(run, pairs, course_root=course_root))
+        keep: list[str] = []
+        if wanted is not None and target.previous is not None:
+            redone = {f"feedback/{sid}/" for sid in regraded}
+            keep = [rel for rel in target.previous.files if not any(rel.startswith(p) for p in redone)]
+        options = {
+            "assignment": assignment,
+            "submissions": str(Path(submissions).resolve()),
+            "layout": collection.layout,
+            "roster": _file_option(Path(roster)) if roster else None,
+            "due": policy.due.isoformat() if policy.due else None,
+            "late_penalty": policy.fraction,
+            "extensions": _file_option(Path(extensions)) if extensions else None,
+        }
+        target.commit(options=options, keep=keep)
+    run.out = out
+    run.written = [out / p.relative_to(stage) for p in written]
+    run.seconds = time.monotonic() - started
     return run
 
 
@@ -552,18 +735,21 @@ def _similar_pairs(found: list[Submission], release: NotebookNode, *, progress: 
 
 
 def _select(found: list[Submission], wanted: list[str], roster: lms.Roster | None) -> list[Submission]:
-    """The submissions of the students named by ``--only`` (by LMS id, or by an alias on the roster).
+    """The submissions of the students named by ``--only`` (by LMS id, by the layout's name, or a roster alias).
 
     Raises:
         SubmissionsError: a name is neither in the submissions nor on the roster.
     """
     by_id = {s.student_id: s for s in found}
+    by_label = {s.label: s for s in found if s.label}
     chosen, unknown = [], []
     for name in wanted:
         student = roster.find(name) if roster else None
         key = student.student_id if student else name
         if key in by_id:
             chosen.append(by_id[key])
+        elif name in by_label:
+            chosen.append(by_label[name])
         elif student is None:
             unknown.append(name)
     if unknown:

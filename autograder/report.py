@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import sys
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .csvio import write_atomic, write_csv
 
 if TYPE_CHECKING:
     from .results import GradingRun, StudentResult
@@ -67,28 +68,18 @@ def write_grades(run: GradingRun) -> list[Path]:
     results = sorted(run.results, key=lambda r: r.student_id)
     run.out.mkdir(parents=True, exist_ok=True)
     grades, cells, stored = run.out / "grades.csv", run.out / "cells.csv", run.out / "results.json"
-    with open(grades, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, GRADES_COLUMNS)
-        writer.writeheader()
-        writer.writerows(grades_row(r) for r in results)
-    with open(cells, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, CELLS_COLUMNS)
-        writer.writeheader()
-        for r in results:
-            for c in r.cells:
-                writer.writerow(
-                    {
-                        "student_id": r.student_id,
-                        "assignment": r.assignment,
-                        "grade_id": c.grade_id,
-                        "points": _fmt(c.points),
-                        "max_points": _fmt(c.max_points),
-                        "message": c.message,
-                        "tags": " ".join(c.tags),
-                    }
-                )
+    write_csv(grades, GRADES_COLUMNS, ([grades_row(r)[c] for c in GRADES_COLUMNS] for r in results))
+    write_csv(
+        cells,
+        CELLS_COLUMNS,
+        (
+            [r.student_id, r.assignment, c.grade_id, _fmt(c.points), _fmt(c.max_points), c.message, " ".join(c.tags)]
+            for r in results
+            for c in r.cells
+        ),
+    )
     data = {"assignment": run.assignment, "max_score": run.max_score, "results": [r.to_dict() for r in results]}
-    stored.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    write_atomic(stored, json.dumps(data, indent=1).encode())
     return [grades, cells, stored]
 
 
@@ -101,10 +92,10 @@ def read_results(out: Path) -> list[StudentResult]:
     """
     from .results import StudentResult
 
-    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
     try:
+        data = json.loads((out / "results.json").read_text(encoding="utf-8"))
         return [StudentResult.from_dict(d) for d in data["results"]]
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"{out / 'results.json'} is not a stored grading run ({exc})") from exc
 
 
@@ -121,22 +112,20 @@ def changed_cells(before: StudentResult, after: StudentResult) -> str:
 
 def write_changes(previous: dict[str, StudentResult], regraded: list[StudentResult], path: Path) -> Path:
     """``changes.csv``: for each regraded student, the score before and after and the cells that changed."""
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, CHANGES_COLUMNS)
-        writer.writeheader()
-        for r in sorted(regraded, key=lambda r: r.student_id):
-            old = previous.get(r.student_id)
-            writer.writerow(
-                {
-                    "student_id": r.student_id,
-                    "before": _fmt(old.score) if old else "",
-                    "after": _fmt(r.score),
-                    "cells": changed_cells(old, r) if old else "(new)",
-                    "status_before": old.status if old else "",
-                    "status_after": r.status,
-                }
-            )
-    return path
+    rows = []
+    for r in sorted(regraded, key=lambda r: r.student_id):
+        old = previous.get(r.student_id)
+        rows.append(
+            [
+                r.student_id,
+                _fmt(old.score) if old else "",
+                _fmt(r.score),
+                changed_cells(old, r) if old else "(new)",
+                old.status if old else "",
+                r.status,
+            ]
+        )
+    return write_csv(path, CHANGES_COLUMNS, rows)
 
 
 def histogram_figure(run: GradingRun) -> Any:
@@ -183,11 +172,18 @@ def summary(run: GradingRun) -> str:
         f"{run.assignment}: {counted} students in {run.seconds:.1f} s"
         + (f", layout {run.layout}" if run.layout else "")
         + ("" if run.sandboxed else "  (NOT SANDBOXED)"),
-        f"  graded            {len(graded):>5}",
-        f"    with remarks    {sum(r.status != 'graded' for r in graded):>5}",
+        f"  graded            {by_state[State.GRADED]:>5}",
+        f"    with remarks    {sum(r.status != 'graded' for r in graded if r.state is State.GRADED):>5}",
         f"    late penalty    {sum(bool(r.late_penalty) for r in graded):>5}",
     ]
-    for state in (State.NOT_GRADED, State.REFUSED, State.NOT_SUBMITTED):
+    for state in (
+        State.NEEDS_MANUAL,
+        State.COLLISION,
+        State.AMBIGUOUS,
+        State.NOT_GRADED,
+        State.REFUSED,
+        State.NOT_SUBMITTED,
+    ):
         lines.append(f"  {state.value:<18}{by_state[state]:>5}")
     if graded:
         top = max(r.max_score for r in graded) or 1.0
@@ -206,8 +202,9 @@ def summary(run: GradingRun) -> str:
             lines.append(f"    {label:<14}{buckets[label]:>5}")
         mean = sum(r.score for r in graded) / len(graded)
         lines.append(f"  mean score        {mean:>5.1f} / {top:g}")
-    for r in problems:
-        lines.append(f"  {r.student_id}: {r.status}")
+    for r in problems + [r for r in graded if not r.exported]:
+        who = f" ({r.name})" if r.name and r.name != r.student_id else ""
+        lines.append(f"  {r.student_id}{who}: {r.status}")
     for path in run.written or [run.out / "grades.csv"]:
         lines.append(f"  wrote {path}")
     return "\n".join(lines)

@@ -24,6 +24,15 @@ class State(StrEnum):
     NOT_GRADED = "not graded"  # the notebook could not be graded: the notes say why
     NOT_SUBMITTED = "not submitted"  # on the roster, nothing in the submissions
     REFUSED = "refused"  # the submission broke a rule of the sandbox (notes say which)
+    NEEDS_MANUAL = "needs manual grading"  # graded, but cells await a person: the LMS gets no grade yet
+    COLLISION = "collision"  # graded, but it may be another student's too: the LMS gets no grade
+    AMBIGUOUS = "ambiguous"  # a roster student whose submission cannot be told apart: no grade
+
+
+# states whose score is the student's grade and goes to the LMS as is
+EXPORTED = frozenset({State.GRADED, State.NOT_SUBMITTED})
+# states of a notebook that was run and scored
+SCORED = frozenset({State.GRADED, State.NEEDS_MANUAL, State.COLLISION})
 
 
 @dataclass
@@ -65,10 +74,18 @@ class StudentResult:
     late_penalty: float = 0.0
     submission_sha256: str = ""  # receipt: the file as submitted
     source_sha256: str = ""  # receipt: the source notebook it was graded against
+    lms_name: str = ""  # the name the LMS gave the student's file or folder (feedback uploads use it)
+    manual: list[str] = field(default_factory=list)  # grade ids of cells that a person grades
 
     @property
     def graded(self) -> bool:
-        return self.state is State.GRADED
+        """The notebook was run and scored (the LMS may still get no grade: see :attr:`exported`)."""
+        return self.state in SCORED
+
+    @property
+    def exported(self) -> bool:
+        """The score is the student's grade as it stands: the LMS files carry it (others are left blank)."""
+        return self.state in EXPORTED
 
     @property
     def status(self) -> str:
@@ -93,6 +110,10 @@ class StudentResult:
         fields_["state"] = State(fields_["state"])
         fields_["cells"] = [CellResult(**c) for c in fields_.get("cells", [])]
         fields_["feedback"] = Path(fields_["feedback"]) if fields_.get("feedback") else None
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(fields_) - known
+        if unknown:
+            raise ValueError(f"unknown fields {sorted(unknown)}")
         return cls(**fields_)
 
 
@@ -110,3 +131,4 @@ class GradingRun:
     lms: str = ""  # the roster's LMS, when a roster was given
     written: list[Path] = field(default_factory=list)  # every file of the run, for the summary
     regraded: list[str] = field(default_factory=list)  # --only: the students regraded this time
+    unchanged: list[str] = field(default_factory=list)  # files of an earlier run that stay as they were

@@ -10,7 +10,6 @@ exercises are small and a correct answer has few natural shapes.
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 from dataclasses import dataclass
@@ -19,6 +18,8 @@ from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
+
+from . import csvio
 
 log = logging.getLogger(__name__)
 
@@ -132,18 +133,15 @@ def compare(
 
 def write_csv(pairs: list[Pair], path: Path) -> Path:
     """``similarity.csv``: one row per pair, most similar first."""
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(COLUMNS)
-        for p in pairs:
-            writer.writerow(
-                [
-                    p.student_a,
-                    p.student_b,
-                    f"{p.similarity:.3f}",
-                    f"{p.similarity_a:.3f}",
-                    f"{p.similarity_b:.3f}",
-                    p.shared_tokens,
-                ]
-            )
-    return path
+    rows = [
+        [
+            p.student_a,
+            p.student_b,
+            f"{p.similarity:.3f}",
+            f"{p.similarity_a:.3f}",
+            f"{p.similarity_b:.3f}",
+            p.shared_tokens,
+        ]
+        for p in pairs
+    ]
+    return csvio.write_csv(path, COLUMNS, rows)
