@@ -667,7 +667,7 @@ def grade(
             among = None if wanted is None else {s.student_id for w in wanted if (s := class_roster.find(w))}
             results += lms.missing(
                 class_roster,
-                results if wanted is None else [*results, *previous.values()],
+                results if among is None else [*results, *(r for sid, r in previous.items() if sid not in among)],
                 found,
                 among=among,
                 assignment=assignment,

@@ -61,6 +61,24 @@ def jail_available() -> tuple[bool, str]:
     return jail.available()
 
 
+def _matplotlib_cache() -> Path:
+    """One matplotlib folder of this user's for every zygote (its font cache is worth keeping), never left per run.
+
+    Created private (0700) and checked to be ours: a folder someone else made in the
+    shared temporary folder is not used.
+    """
+    path = Path(tempfile.gettempdir()) / f"autograder-mpl-{os.getuid()}"
+    try:
+        path.mkdir(mode=0o700, exist_ok=True)
+        info = path.lstat()
+        if path.is_symlink() or info.st_uid != os.getuid() or info.st_mode & 0o077:
+            raise PermissionError(f"{path} is not a private folder of this user")
+    except OSError:
+        path = Path.home() / ".cache" / "autograder-matplotlib"
+        path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 class Zygote:
     """One zygote process; see :mod:`autograder.zygote`."""
 
@@ -78,7 +96,7 @@ class Zygote:
             "MPLBACKEND": "Agg",
             "OMP_NUM_THREADS": "1",
             "HOME": tempfile.gettempdir(),
-            "MPLCONFIGDIR": tempfile.mkdtemp(prefix="autograder-mpl-"),
+            "MPLCONFIGDIR": str(_matplotlib_cache()),
         }
         cmd = [sys.executable, "-m", "autograder.zygote", str(theirs.fileno())]
         if sandboxed:
