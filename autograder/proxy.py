@@ -9,6 +9,12 @@ gradients of the same call. Exceptions raised by the student's code come
 back as the builtin exception type they were, with a message that names the
 call, its inputs and the student's own frames.
 
+Arguments cross as copies, and nothing a reply holds is ever written into an
+object of the test process: a test that must know whether an input was
+changed in place asks for the input's after-state as separate data
+(:func:`autograder.course.call_with_inputs`). While a hidden part of a test
+runs, no string of a reply is kept (:mod:`autograder.claims`).
+
 Nothing here evaluates what the student process sends: replies are decoded by
 :mod:`autograder.protocol` into plain values and handles only.
 """
@@ -26,7 +32,7 @@ from typing import Any
 
 import torch
 
-from . import course
+from . import claims, course
 from .protocol import Decoder, Encoder, PeerClosed, ProtocolError, receive, send
 
 _TYPE_NAME = re.compile(r"[A-Za-z_<][A-Za-z0-9_.<>]{0,199}")  # a remote type name: "mod.Net", "f.<locals>.Inner"
@@ -224,14 +230,18 @@ class Session:
     def decode(self, dec: Decoder, data: Any) -> Any:
         """``dec.decode(data)``; a reply that is not plain data stops the student process.
 
+        While a hidden part of a test runs, every string of the reply is replaced by text the
+        test side wrote (:func:`autograder.claims.withhold`).
+
         Raises:
             StudentGone: the reply is malformed (its own words are never shown: they are the student's).
         """
         try:
-            return dec.decode(data)
+            value = dec.decode(data)
         except ProtocolError as exc:
             self.kill("your code's process sent a malformed reply")
             raise StudentGone(self.gone) from exc
+        return claims.withhold(value) if self.hidden else value
 
     def _resolve(self, data: dict[str, Any]) -> Any:
         hid = data.get("$handle")
@@ -254,6 +264,8 @@ class Session:
             raise StudentGone(self.gone)
         type_name = error.get("type") if isinstance(error.get("type"), str) else "Exception"
         message = error.get("message")[:4000] if isinstance(error.get("message"), str) else ""
+        if self.hidden:
+            message = ""  # the student's text, chosen while it held hidden inputs: never kept
         frames = error.get("frames") if isinstance(error.get("frames"), list) else []
         where = [self._where(frame) for frame in frames[-6:]]
         where = [w for w in where if w]
@@ -291,25 +303,11 @@ class Session:
         dec = self.decoder(blobs)
         value = self.decode(dec, reply.get("value"))
         _note_origin(value, what)
-        outputs = list(dec.tensors)  # the result's tensors (not those of the copied-back inputs)
-        self._copy_back(reply.get("mutated"), dec, enc.tensors)
+        outputs = list(dec.tensors)  # the result's tensors
         graph = reply.get("graph")
         if grad and type(graph) is int:
             value = _attach(self, graph, value, outputs, reply.get("requires_grad"), enc.tensors)
         return value
-
-    def _copy_back(self, mutated: Any, dec: Decoder, sent: list[torch.Tensor]) -> None:
-        """Inputs the student's code changed in place get the changed values here too."""
-        if not isinstance(mutated, list):
-            return
-        for item in mutated[: len(sent)]:
-            if not (isinstance(item, list) and len(item) == 2 and type(item[0]) is int and 0 <= item[0] < len(sent)):
-                continue
-            new = self.decode(dec, item[1])
-            original = sent[item[0]]
-            if isinstance(new, torch.Tensor) and new.shape == original.shape:
-                with torch.no_grad():
-                    original.copy_(new.to(original.dtype))
 
     def simple(self, op: str, header: dict[str, Any], what: str) -> Any:
         reply, blobs = self.request(op, header)
@@ -318,14 +316,20 @@ class Session:
         return self.decode(self.decoder(blobs), reply.get("value"))
 
     def helper(self, name: str, args: tuple, kwargs: dict) -> Any:
+        """Run the course helper ``name`` in the student process; its reply is the student's claim.
+
+        The arguments go as copies; the reply is held to the type the helper promises
+        (:func:`autograder.claims.checked_helper_result`).
+
+        Raises:
+            claims.ClaimRefused: the reply is not what the helper returns.
+        """
         payload, enc = self.encode([list(args), dict(kwargs)])
         reply, blobs = self.request("helper", {"name": name, "args": payload[0], "kwargs": payload[1]}, enc.blobs)
         if "error" in reply:
             self._raise(reply["error"], describe_call(name, args, kwargs))
-        dec = self.decoder(blobs)
-        value = self.decode(dec, reply.get("value"))
-        self._copy_back(reply.get("mutated"), dec, enc.tensors)
-        return value
+        value = self.decode(self.decoder(blobs), reply.get("value"))
+        return claims.checked_helper_result(name, value)
 
     def backward(self, graph: int, grads: list[Any]) -> list[Any]:
         payload, enc = self.encode(grads)
@@ -530,6 +534,8 @@ class RemoteObject:
         return True
 
     def _text(self, use_repr: bool) -> str:
+        if self._session.hidden:
+            return f"<{self._short} object>"  # its repr is the student's text
         try:
             value = self._session.simple("str", {"target": {"$handle": self._hid}, "repr": use_repr}, "repr")
         except (StudentError, StudentGone):

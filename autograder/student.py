@@ -285,9 +285,7 @@ class StudentServer:
         kwargs = dec.decode(header.get("kwargs", {"$dict": []}))
         if type(args) is not list or type(kwargs) is not dict:
             raise ProtocolError("malformed call")
-        inputs = list(dec.tensors)
         bases = list(dec.leaves)
-        snapshots = [t.detach().clone() for t in inputs]
         saved = self._quiet()
         try:
             result = target(*args, **kwargs)
@@ -295,18 +293,6 @@ class StudentServer:
             sys.stdout, sys.stderr = saved
         value, out_blobs, outputs = self._encode(result)
         reply: dict[str, Any] = {"value": value}
-        mutated = []
-        for index, (t, before) in enumerate(zip(inputs, snapshots)):
-            after = t.detach()
-            if after.shape != before.shape or after.dtype != before.dtype or not torch.equal(after, before):
-                mutated.append(index)
-        if mutated:
-            extra = Encoder(None)
-            reply["mutated"] = [[i, extra.encode(inputs[i].detach())] for i in mutated]
-            offset = len(out_blobs)
-            for pair in reply["mutated"]:
-                pair[1]["$tensor"] += offset
-            out_blobs = out_blobs + extra.blobs
         leaves = [t for t in bases if t.requires_grad]
         if header.get("grad") and leaves and any(t.requires_grad for t in outputs):
             gid = len(self.graphs) + 1

@@ -39,7 +39,9 @@ MESSAGES: dict[str, dict[tuple[str, str], str]] = {
         ("wrong_one_short", "test_shape"): "X float32 (4, 6), K float32 (3, 2): expected shape (2, 5), got (1, 4)",
         ("wrong_uses_conv2d", "test_no_builtin"): "ran the built-in convolution 'convolution'",
         ("wrong_conv_module", "test_no_builtin"): "ran the built-in convolution 'convolution'",
-        ("wrong_mutates_input", "test_no_mutation"): "X float32 (3, 4), K float32 (2, 2) changed X in place",
+        # graded, the visible part's X is the test's own and never changes: the hidden part, which asks
+        # for X as corr2d left it, charges the slip
+        ("wrong_mutates_input", "test_no_mutation"): "X float32 (5, 7), K float32 (2, 3) changed X in place",
         ("wrong_default_dtype", "test_dtype"): "X float64 (3, 4), K float64 (2, 2): expected dtype torch.float64, got",
         ("wrong_no_grad", "test_gradients"): "both requiring grad: the output does not require grad",
         ("wrong_detached_kernel", "test_gradients"): "both requiring grad: no gradient reached K",

@@ -18,7 +18,11 @@ the student's own code does it, so that one slip costs one test cell:
 
 The test cells pass the student's ``Conv2D`` and ``train_conv2d`` in: proxies
 when graded, the real objects in a student's Jupyter. References are computed
-here in float64 with ``torch.nn.functional.conv2d``.
+here in float64 with ``torch.nn.functional.conv2d``, from the test's own
+tensors, before ``train_conv2d`` runs; the student's code only ever gets copies.
+:meth:`Reference.of` models the student's own layer from its outputs: that is
+the student's account of its forward, checked to be affine, and it decides only
+how Part B's cells share out one slip (``test_forward`` checks the forward itself).
 """
 
 from __future__ import annotations
@@ -116,7 +120,7 @@ class Reference:
             def output(p: torch.Tensor) -> torch.Tensor:
                 set_parameter(probe, "weight", p[:n].reshape(kernel_size).to(torch.float32))
                 set_parameter(probe, "bias", p[n].to(torch.float32))
-                values = _float64(probe(X), "Conv2D(X)").reshape(-1)
+                values = _float64(probe(X.clone()), "Conv2D(X)").reshape(-1)
                 if values.numel() != fallback.outputs:
                     raise ValueError("the output has the wrong number of values")
                 return values
@@ -240,7 +244,8 @@ def train(
     )
     run = Run(call, num_epochs)
     call_seeded(seed, Conv2D, kernel_size)  # leaves the student's random generator in a known state
-    result, built = record_constructions(Conv2D, train_conv2d, X, Y, kernel_size, lr, num_epochs)
+    # copies: the test's X and Y, which its references are made from, never reach the student's code
+    result, built = record_constructions(Conv2D, train_conv2d, X.clone(), Y.clone(), kernel_size, lr, num_epochs)
     run.result = result
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         run.problem = f"{call} returned {_kind(result)}; expected the pair (net, losses)"

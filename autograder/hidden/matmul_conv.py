@@ -250,7 +250,7 @@ def expect_gradients(
         return
     for index, (name, grad) in enumerate(zip(names, grads)):
         D = torch.randn(_shape(inputs[name]), generator=generator, dtype=torch.float64).to(inputs[name].dtype)
-        args = [D if i == index else inputs[other].detach().clone() for i, other in enumerate(names)]
+        args = [D.clone() if i == index else inputs[other].detach().clone() for i, other in enumerate(names)]
         along = arranged(call(*args), _shape(Y), what=f"{what}, called with a random {name}")
         backward = (grad.detach().double() * D.double()).sum()
         forward = (G * along.detach().double()).sum()
@@ -268,7 +268,8 @@ def expect_gradients(
 
 
 def _ops(fn: Callable[..., object], *args: object, what: str) -> list[str]:
-    _, ops = record_ops(fn, *args)
+    copies = [arg.detach().clone() if isinstance(arg, torch.Tensor) else arg for arg in args]
+    _, ops = record_ops(fn, *copies)
     expect(
         isinstance(ops, list) and all(isinstance(op, str) for op in ops),
         f"{what}: could not record the operators",

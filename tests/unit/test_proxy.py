@@ -152,11 +152,11 @@ def test_autograd_crosses_the_boundary(session) -> None:
     assert K.grad is None and X.grad is not None
 
 
-def test_in_place_changes_of_inputs_are_seen(session) -> None:
+def test_in_place_changes_of_inputs_stay_in_the_student_process(session) -> None:
     s, names = session
     X = torch.zeros(3)
     assert names["mutate"](X).item() == 3.0
-    assert torch.equal(X, torch.ones(3))
+    assert torch.equal(X, torch.zeros(3))
 
 
 def test_non_leaf_inputs_may_be_changed_in_place_and_keep_their_gradients(session) -> None:
@@ -242,9 +242,20 @@ def test_results_of_a_call_that_changes_its_inputs_still_carry_gradients(session
     s, names = session
     X, K = torch.ones(2, 2, requires_grad=True), torch.ones(2, 2)
     Y = names["grows"](X, K)
-    assert torch.equal(K, torch.full((2, 2), 2.0)) and Y.requires_grad
+    assert torch.equal(K, torch.ones(2, 2)) and Y.requires_grad  # the student's K changed, not the test's
     Y.sum().backward()
-    assert torch.equal(X.grad, K)
+    assert torch.equal(X.grad, torch.full((2, 2), 2.0))  # d(X * (K + 1)) / dX, taken in the student process
+
+
+def test_nothing_a_call_changes_in_place_is_written_into_the_tests_tensors(session) -> None:
+    s, names = session
+    X = torch.ones(2, 2)
+    names["scale_in_place"](X)
+    names["mutate"](X)
+    course.set_parameter(names["Net"]((2, 2)), "weight", X)
+    assert torch.equal(X, torch.ones(2, 2))
+    result, (after,) = course.call_with_inputs(names["scale_in_place"], X)
+    assert torch.equal(after, torch.full((2, 2), 2.0)) and torch.equal(X, torch.ones(2, 2))  # the after-state apart
 
 
 def test_a_reply_that_reuses_a_blob_stops_the_student_process(session) -> None:
