@@ -99,12 +99,24 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]
     return write_atomic(path, buffer.getvalue().encode("utf-8"))
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it (os.umask would, for every thread at once)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
+
+
 def write_atomic(path: Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder, renamed into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # as an ordinary new file (mkstemp makes it private)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

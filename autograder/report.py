@@ -176,14 +176,10 @@ def summary(run: GradingRun) -> str:
         f"    with remarks    {sum(r.status != 'graded' for r in graded if r.state is State.GRADED):>5}",
         f"    late penalty    {sum(bool(r.late_penalty) for r in graded):>5}",
     ]
-    for state in (
-        State.NEEDS_MANUAL,
-        State.COLLISION,
-        State.AMBIGUOUS,
-        State.NOT_GRADED,
-        State.REFUSED,
-        State.NOT_SUBMITTED,
-    ):
+    for state in (State.NEEDS_MANUAL, State.COLLISION, State.AMBIGUOUS):  # shown when they happen
+        if by_state[state]:
+            lines.append(f"  {state.value:<22}{by_state[state]:>5}")
+    for state in (State.NOT_GRADED, State.REFUSED, State.NOT_SUBMITTED):
         lines.append(f"  {state.value:<18}{by_state[state]:>5}")
     if graded:
         top = max(r.max_score for r in graded) or 1.0
