@@ -90,6 +90,13 @@ def _assignment_column(header: list[str], assignment: str) -> str:
     return assignment  # not in the gradebook yet: Canvas creates the assignment on import
 
 
+def _unquote(cell: str) -> str:
+    """A cell as Canvas meant it: the export writes a name that starts with ``=`` as ``="..."``."""
+    if cell.startswith('="') and cell.endswith('"') and len(cell) >= 3:
+        return cell[2:-1]
+    return cell
+
+
 def read_roster(table: Table, assignment: str) -> Roster | None:
     """Canvas's gradebook export, or None when the table is not one."""
     header = table.header
@@ -108,7 +115,7 @@ def read_roster(table: Table, assignment: str) -> Roster | None:
     points: float | None = None
     students: list[RosterStudent] = []
     for raw in table.rows:
-        row = {h: (raw[i].strip() if i < len(raw) else "") for h, i in index.items()}
+        row = {h: _unquote(raw[i].strip()) if i < len(raw) else "" for h, i in index.items()}
         if not row["ID"]:
             # only above the first student does Canvas write rows without an id (posting policy, Points Possible)
             if not students and row["Student"] == POINTS_ROW:
