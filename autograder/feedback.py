@@ -1,4 +1,4 @@
-"""Per-submission feedback: nbgrader's feedback page, safe to open.
+"""Per-submission feedback: nbgrader's feedback page, safe to open, and whole on its own.
 
 The page shows the student's notebook with the points of each test cell.
 Test cells show their released source (hidden tests removed) and, when they
@@ -10,6 +10,15 @@ most :data:`MAX_MARKDOWN` characters per page (the rest is replaced by a note),
 since some markdown costs the parser time that grows faster than its length,
 with at most :data:`MAX_ATTACHMENTS` bytes of attached images, and at most
 :data:`MAX_CODE` characters of code.
+
+A page needs nothing beside it, so that it can be sent alone (an LMS's
+feedback upload, an e-mail): math in markdown is converted to MathML when the
+page is written (no script, no fonts, no network), TeX that cannot be
+converted is shown as TeX; links into the book point at the published book
+(``html.baseurl`` of the course's ``_config.yml``) or, without one, are
+reduced to their text; the student's name is on the page. The ``In [N]``
+prompts of the code cells are the labels that failure messages use to say
+where in the student's code a call failed.
 """
 
 from __future__ import annotations
@@ -17,30 +26,34 @@ from __future__ import annotations
 import copy
 import html
 import json
+import logging
+import posixpath
 import re
-import shutil
-from importlib import resources
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from nbformat import NotebookNode
 from nbgrader import utils
 
-# MathJax 3 (SVG output needs no font files) from the pinned django-static-mathjax package,
-# written once beside the pages: math renders with no network.
-MATHJAX = "tex-svg.js"
-MATHJAX_CONFIG = (
-    "<script>window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], "
-    "displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']], processEscapes: true}, svg: {fontCache: 'global'}};</script>\n"
-    '<script defer src="../mathjax/{name}"></script>'
-)
-_CDN_MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
+from .layout import COURSE_ROOT, toc_docnames
+
+log = logging.getLogger(__name__)
+
+# nbconvert's template loads MathJax from a CDN; the page converts its math itself instead
+_MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
+# bootstrap's icon font, which the page never uses, from a folder beside the page
+_GLYPHICONS = re.compile(r"@font-face\s*\{\s*font-family:\s*'Glyphicons Halflings'[^}]*\}")
 _TOC_ENTRY = re.compile(r'<a href="#([^"]+)">Test cell</a>')
 _TITLE = re.compile(r'^\s*(?:[rRuU]?"""|\'\'\')\s*(.+?)\s*(?:"""|\'\'\')?\s*$')
 
 MAX_MARKDOWN = 100_000  # characters of markdown rendered per page
 MAX_CODE = 200_000  # characters of code shown per page (highlighted, each becomes ten times as much HTML)
 MAX_ATTACHMENTS = 2**20  # bytes of images attached to markdown cells, embedded in the page
+MAX_MATH = 20_000  # characters of TeX converted to MathML per page (each becomes up to ten times as much)
+MAX_TEX = 2_000  # characters of one formula converted; a longer one is shown as TeX
+MAX_NAME = 200  # characters of the student's name shown
 
 HIDDEN_OUTPUT_NOTE = (
     "*Feedback.* Points are shown on each test cell. What your code printed while the "
@@ -48,6 +61,147 @@ HIDDEN_OUTPUT_NOTE = (
 )
 
 _exporter: Any = None
+
+# What a page may hold of latex2mathml's output: presentation MathML only. Its output is not safe as
+# it comes (``\text{<script>}`` stays markup, ``\href`` and ``\style`` become attributes), so it is
+# parsed and written anew from these lists; any other element makes the formula unconvertible, any
+# other attribute is dropped.
+_MATHML = "{http://www.w3.org/1998/Math/MathML}"
+_MATHML_ELEMENTS = frozenset(
+    "math menclose merror mfrac mi mmultiscripts mn mo mover mpadded mphantom mprescripts mroot mrow ms "
+    "mspace msqrt mstyle msub msubsup msup mtable mtd mtext mtr munder munderover none".split()
+)
+_MATHML_ATTRIBUTES = frozenset(
+    "accent accentunder align columnalign columnlines columnspacing columnspan depth displaystyle fence "
+    "form frame height largeop linebreak linethickness lspace mathcolor mathsize mathvariant maxsize "
+    "minsize movablelimits notation rowalign rowlines rowspacing rowspan rspace scriptlevel separator "
+    "stretchy symmetric width".split()
+)
+_MAX_MATHML_DEPTH = 100
+_TEX_COMMAND = re.compile(r"\\[A-Za-z]")  # latex2mathml writes a command it does not know as text
+
+
+def mathml(tex: str, *, display: bool) -> str | None:
+    """Presentation MathML for the TeX formula ``tex`` (without its ``$`` delimiters), or None.
+
+    None when latex2mathml cannot read the formula, when the formula is longer
+    than :data:`MAX_TEX` characters, nests deeper than the page shows, or uses
+    a command that has no MathML (such as ``\\unknown``, or ``\\text{<b>}``).
+    The result holds only the elements and attributes of presentation MathML
+    listed above, its text escaped: it can be put into a page as it is.
+    """
+    from defusedxml import ElementTree
+    from latex2mathml.converter import convert
+
+    if len(tex) > MAX_TEX:
+        return None
+    try:
+        root = ElementTree.fromstring(convert(tex, display="block" if display else "inline"))
+    except Exception:  # noqa: BLE001  (latex2mathml raises errors of its own, IndexError, RecursionError...)
+        return None
+    parts: list[str] = []
+    return "".join(parts) if _write_mathml(root, parts, 0) else None
+
+
+def _write_mathml(element: Any, parts: list[str], depth: int) -> bool:
+    """Append ``element`` as safe MathML to ``parts``; False if it holds anything not listed."""
+    tag = element.tag if isinstance(element.tag, str) else ""
+    name = tag.removeprefix(_MATHML)
+    if depth > _MAX_MATHML_DEPTH or name == tag or name not in _MATHML_ELEMENTS or (depth == 0) != (name == "math"):
+        return False
+    text = element.text or ""
+    if _TEX_COMMAND.search(text):
+        return False
+    attributes = "".join(
+        f' {key}="{html.escape(value, quote=True)}"'
+        for key, value in sorted(element.attrib.items())
+        if key in _MATHML_ATTRIBUTES or (depth == 0 and key == "display")
+    )
+    parts.append(f"<{name}{attributes}>{html.escape(text, quote=False)}")
+    for child in element:
+        if not _write_mathml(child, parts, depth + 1):
+            return False
+        tail = child.tail or ""
+        if _TEX_COMMAND.search(tail):
+            return False
+        parts.append(html.escape(tail, quote=False))
+    parts.append(f"</{name}>")
+    return True
+
+
+def math_html(tex: str, *, display: bool, budget: list[int]) -> str:
+    """A formula as the page shows it: MathML, or the TeX as text in ``<code>`` if it cannot be converted.
+
+    ``budget`` holds the characters of TeX the page may still convert
+    (:data:`MAX_MATH` per page); formulas past it are shown as TeX.
+    """
+    converted = mathml(tex, display=display) if len(tex) <= budget[0] else None
+    budget[0] -= len(tex)
+    if converted is not None:
+        return converted
+    delimiter = "$$" if display else "$"
+    return f'<code class="tex">{html.escape(delimiter + tex + delimiter)}</code>'
+
+
+@dataclass(frozen=True)
+class BookLinks:
+    """Where links of a notebook lead once its page is opened alone, far from the course's folder.
+
+    ``base_url`` is the published book (``https://.../``), or '' when the
+    course does not say where it is published; ``pages`` are the documents of
+    the book (``book/images``), and ``notebook`` the document of the
+    notebook the links are written in (``exercises/corr2d/corr2d``).
+    """
+
+    base_url: str
+    pages: frozenset[str]
+    notebook: str
+
+    @classmethod
+    def of_course(cls, assignment: str, course_root: Path = COURSE_ROOT) -> BookLinks:
+        """The links of ``assignment``'s notebook in the course at ``course_root``.
+
+        The book's address is ``html.baseurl`` in ``_config.yml`` (one value, the
+        one Jupyter Book itself uses); its pages are those ``_toc.yml`` lists.
+        A missing or empty ``baseurl``, or one that is not an ``http(s)``
+        address, leaves links into the book out (a warning for the latter).
+        """
+        import yaml
+
+        config_file = course_root / "_config.yml"
+        config = yaml.safe_load(config_file.read_text(encoding="utf-8")) if config_file.is_file() else None
+        html_config = config.get("html") if isinstance(config, dict) else None
+        base = html_config.get("baseurl") if isinstance(html_config, dict) else None
+        base = base.strip() if isinstance(base, str) else ""
+        if base and urlsplit(base).scheme not in ("http", "https"):
+            log.warning("html.baseurl in %s is not an http(s) address: feedback pages link to no book", config_file)
+            base = ""
+        toc_file = course_root / "_toc.yml"
+        pages = frozenset(toc_docnames(toc_file)) if toc_file.is_file() else frozenset()
+        return cls(base.rstrip("/") + "/" if base else "", pages, f"exercises/{assignment}/{assignment}")
+
+    def url(self, link: str) -> str | None:
+        """Where ``link`` should point from a page opened anywhere, or None if it leads nowhere there.
+
+        Addresses with a scheme (``https:``) and anchors in the page stay as
+        they are; a relative link to a page of the book (``../../book/images.md#x``)
+        becomes its published address (``<base_url>book/images.html#x``);
+        any other relative link, or any link into the book without a
+        ``base_url``, is None.
+        """
+        parts = urlsplit(link)
+        if parts.scheme or parts.netloc or not parts.path:
+            return link
+        if not self.base_url or parts.path.startswith("/"):
+            return None
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(self.notebook), parts.path))
+        page = re.sub(r"\.(md|ipynb|html)$", "", path)
+        if page not in self.pages:
+            return None
+        return f"{self.base_url}{page}.html" + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+NO_BOOK = BookLinks("", frozenset(), "")  # links into a book nobody published: their text only
 
 
 def _exporter_class() -> Any:
@@ -58,10 +212,33 @@ def _exporter_class() -> Any:
     from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
     class EscapingRenderer(IPythonRenderer):
-        """Markdown to HTML with every piece of raw HTML shown as text, and unsafe URLs dropped."""
+        """Markdown to HTML with every piece of raw HTML shown as text, and unsafe URLs dropped.
+
+        Math becomes MathML (:func:`math_html`, within the page's ``budget``);
+        links go where :meth:`BookLinks.url` says, or are reduced to their text.
+        """
+
+        def __init__(self, *, links: BookLinks, budget: list[int], **kw: Any) -> None:
+            super().__init__(**kw)
+            self.links, self.budget = links, budget
 
         def block_mermaidjs(self, code: str) -> str:
             return f"<pre><code>{html.escape(code)}</code></pre>"
+
+        # The TeX arrives as SanitizeHTML left it, with <, > and & escaped: the formula is the unescaped text.
+        def inline_math(self, body: str) -> str:
+            return math_html(html.unescape(body), display=False, budget=self.budget)
+
+        def block_math(self, body: str) -> str:
+            return math_html(html.unescape(body), display=True, budget=self.budget)
+
+        def latex_environment(self, name: str, body: str) -> str:
+            tex = html.unescape(f"\\begin{{{name}}}{body}\\end{{{name}}}")
+            return math_html(tex, display=True, budget=self.budget)
+
+        def link(self, text: str, url: str, title: str | None = None) -> str:
+            target = self.links.url(url)
+            return text if target is None else super().link(text, target, title)
 
     class FeedbackExporter(HTMLExporter):
         """nbconvert's HTML exporter without its final BeautifulSoup pass, with markdown escaped.
@@ -78,7 +255,10 @@ def _exporter_class() -> Any:
         @contextfilter
         def markdown2html(self, context: Any, source: str) -> str:
             cell = context.get("cell", {})
+            page = context.get("resources", {})
             renderer = EscapingRenderer(
+                links=page.get("book_links", NO_BOOK),
+                budget=page.get("math_budget", [MAX_MATH]),
                 escape=True,
                 allow_harmful_protocols=None,  # mistune's default: no javascript:, vbscript:, file:, data: but images
                 attachments=cell.get("attachments", {}),
@@ -99,6 +279,7 @@ def _exporter_class() -> Any:
             lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
             highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
             resources = self._init_resources(resources)
+            resources["math_budget"] = [MAX_MATH]  # one budget for all the page's markdown
             data_filter = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
             self.register_filter("highlight_code", highlight_code)
             self.register_filter("filter_data_type", data_filter)
@@ -166,21 +347,6 @@ def feedback_notebook(nb: NotebookNode, release_cells: dict[str, NotebookNode]) 
     return shown
 
 
-def write_mathjax(folder: Path) -> None:
-    """Copy MathJax into ``folder/mathjax`` (the feedback folder), once per run.
-
-    Only the one file: the TeX extensions that could make links or set styles
-    (``\\href``, ``\\style``, loaded on first use) are not beside it, so they never load.
-    """
-    target = folder / "mathjax" / MATHJAX
-    if target.is_file():
-        return
-    source = resources.files("mathjax") / "static" / "mathjax" / "es5" / MATHJAX
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with resources.as_file(source) as path:
-        shutil.copyfile(path, target)
-
-
 def cell_title(source: str) -> str:
     """The first line of a test cell's docstring (``Part A (1 point): ...``), or ''."""
     first = source.strip().splitlines()[0] if source.strip() else ""
@@ -188,9 +354,25 @@ def cell_title(source: str) -> str:
     return match.group(1) if match else ""
 
 
-def _finish_page(page: str, release_cells: dict[str, NotebookNode]) -> str:
-    """Local MathJax instead of the CDN; each test cell named in the table of contents."""
-    page = _CDN_MATHJAX.sub(lambda m: MATHJAX_CONFIG.replace("{name}", MATHJAX), page, count=1)
+def _student_line(resources: dict[str, Any], student_name: str) -> str:
+    """``Feedback for <b>Alice Smith</b> (student 340934)``, as HTML; '' when neither is known."""
+    name = " ".join(student_name.split())[:MAX_NAME]
+    sid = str(resources.get("nbgrader", {}).get("student") or "")[:MAX_NAME]
+    if name and sid:
+        return f"Feedback for <strong>{html.escape(name)}</strong> (student {html.escape(sid)})"
+    if name or sid:
+        return f"Feedback for <strong>{html.escape(name or sid)}</strong>"
+    return ""
+
+
+def _finish_page(page: str, release_cells: dict[str, NotebookNode], student: str) -> str:
+    """A page that needs nothing beside it; the student named at the top; each test cell named in the contents."""
+    page = _MATHJAX.sub("", page, count=1)
+    page = _GLYPHICONS.sub("", page, count=1)
+    if student:
+        page = page.replace("<h4>", f'<p class="student">{student}</p>\n<h4>', 1)
+        title = re.sub(r"<[^>]*>", "", student)
+        page = re.sub(r"<title>(.*?)</title>", lambda m: f"<title>{m.group(1)}: {title}</title>", page, count=1)
 
     def name(match: re.Match[str]) -> str:
         gid = html.unescape(match.group(1))
@@ -203,9 +385,22 @@ def _finish_page(page: str, release_cells: dict[str, NotebookNode]) -> str:
 
 
 def write_feedback(
-    nb: NotebookNode, *, release_cells: dict[str, NotebookNode], resources: dict[str, Any], path: Path
+    nb: NotebookNode,
+    *,
+    release_cells: dict[str, NotebookNode],
+    resources: dict[str, Any],
+    path: Path,
+    student_name: str = "",
+    course_root: Path = COURSE_ROOT,
 ) -> Path:
-    """Render nbgrader-style feedback HTML (points per cell, no hidden tests) to ``path``."""
+    """Render nbgrader-style feedback HTML (points per cell, no hidden tests) to ``path``; return ``path``.
+
+    The page stands alone (see the module's docstring): ``student_name`` (as
+    the roster writes it; '' if unknown) is shown at its top with the student
+    id of ``resources["nbgrader"]["student"]``, and links into the book use
+    the address that ``course_root``'s ``_config.yml`` gives (``html.baseurl``).
+    Raises OSError if the page cannot be written.
+    """
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import GetGrades
 
@@ -218,8 +413,9 @@ def write_feedback(
     shown, res = SanitizeHTML().preprocess(shown, res)
     shown, res = GetGrades().preprocess(shown, res)
     shown, res = CSSHTMLHeaderPreprocessor().preprocess(shown, res)
+    assignment = str(res.get("nbgrader", {}).get("assignment") or "")
+    res["book_links"] = BookLinks.of_course(assignment, course_root) if assignment else NO_BOOK
     page, _ = _feedback_exporter().from_notebook_node(shown, resources=res)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_mathjax(path.parent.parent)
-    path.write_text(_finish_page(page, release_cells), encoding="utf-8")
+    path.write_text(_finish_page(page, release_cells, _student_line(res, student_name)), encoding="utf-8")
     return path

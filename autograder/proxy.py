@@ -280,7 +280,10 @@ class Session:
         raise error
 
     def _where(self, frame: Any) -> str:
-        """``cell 3, line 5: <that line of cell 3>`` for a frame ``["cell 3", 5, ...]`` of a known cell, else ''."""
+        """``In [3], line 5: <that line of cell 3>`` for a frame ``["cell 3", 5, ...]`` of a known cell, else ''.
+
+        ``In [3]`` is how the feedback page labels the third cell run (testproc.TestRunner.run).
+        """
         if not (isinstance(frame, list) and len(frame) == 3 and isinstance(frame[0], str) and type(frame[1]) is int):
             return ""
         cell, number = frame[0], frame[1]
@@ -288,7 +291,8 @@ class Session:
         if lines is None or not 0 < number <= len(lines):
             return ""
         source = lines[number - 1].strip()[:200]
-        return f"{cell}, line {number}: {source}" if source else f"{cell}, line {number}"
+        where = f"In [{cell[5:]}], line {number}"
+        return f"{where}: {source}" if source else where
 
     # --- operations ----------------------------------------------------------------------------
 

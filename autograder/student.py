@@ -93,6 +93,11 @@ def student_frames(tb: Any) -> tuple[tuple[str, int, str], ...]:
     return tuple(frames[-MAX_FRAMES:])
 
 
+def _blank_lines_before(text: str) -> int:
+    """How many whitespace-only lines ``text`` starts with."""
+    return text[: len(text) - len(text.lstrip())].count("\n")
+
+
 def remote_error(exc: BaseException) -> RemoteError:
     try:
         message = str(exc)
@@ -229,6 +234,8 @@ class StudentServer:
         started = time.perf_counter()
         try:
             code = self.shell.transform_cell(source)
+            # IPython drops a cell's leading blank lines: put them back, so that line numbers are the cell's
+            code = "\n" * (_blank_lines_before(source) - _blank_lines_before(code)) + code
             linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
             tree = ast.parse(code, filename=filename)
             last: ast.Expression | None = None
@@ -411,7 +418,7 @@ def _error_output(error: BaseException) -> dict[str, Any]:
     remote = remote_error(error)
     lines = ["Traceback (most recent call last):"]
     for cell, line, source in remote.frames:
-        lines.append(f"  {cell}, line {line}")
+        lines.append(f"  In [{cell.removeprefix('cell ')}], line {line}")  # the cell's label on the page
         if source:
             lines.append(f"    {source}")
     lines.append(f"{remote.type_name}: {remote.message}")

@@ -203,7 +203,6 @@ class TestRunner:
         outputs: list[dict[str, Any]] = []
         error: BaseException | None = None
         result: Any = None
-        self._count += 1
         gone_before = self.session.gone
         hidden = False
         try:
@@ -253,6 +252,9 @@ class TestRunner:
 
     def run(self, cells: list[dict[str, Any]], emit: Any) -> None:
         for index, cell in enumerate(cells):
+            # every cell's count is its number in the run, the N of <cell N>: the page's In [N]
+            # is the cell that messages name (proxy.Session._where)
+            self._count = index + 1
             kind = cell.get("kind")
             source = str(cell.get("source", ""))
             started = time.perf_counter()
@@ -287,10 +289,10 @@ def _error(ename: str, evalue: str) -> dict[str, Any]:
 
 
 def _failure_summary(cell: int, output: dict[str, Any]) -> str:
-    """``cell 4, line 1: ModuleNotFoundError: No module named 'd2l'`` from a student cell's error output."""
-    where = f"cell {cell}"
+    """``In [4], line 1: ModuleNotFoundError: No module named 'd2l'`` from a student cell's error output."""
+    where = f"In [{cell}]"
     for line in reversed(output.get("traceback") or []):
-        found = re.match(r"\s*(cell \d+, line \d+)\s*$", line)
+        found = re.match(r"\s*(In \[\d+\], line \d+)\s*$", line)
         if found:
             where = found.group(1)
             break

@@ -8,7 +8,9 @@ one worker must get identical scores.
 
 from __future__ import annotations
 
+import html
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -125,6 +127,10 @@ LYING_SUBCLASS = """    import torch
 """
 
 
+# an answer cell that starts with blank lines (IPython drops them before it runs the cell) and stops
+BLANK_FIRST_LINES = "\n\n" + answer("    h, w = X.shape\n    raise ValueError('stopped here')\n")
+
+
 def answer_in_own_cell() -> nbformat.NotebookNode:
     nb = release_notebook("corr2d")
     at = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "corr2d")
@@ -173,6 +179,7 @@ CLASS = {
     "pylab": lambda: submission("corr2d", {"corr2d": "%pylab inline\n" + CORRECT}),
     "answer_in_own_cell": answer_in_own_cell,
     "d2l_import": lambda: submission("corr2d", {"corr2d": "from d2l import torch as d2l\n" + CORRECT}),
+    "blank_first_lines": lambda: submission("corr2d", {"corr2d": BLANK_FIRST_LINES}),
 }
 
 
@@ -255,6 +262,22 @@ def test_a_name_lost_to_a_failing_cell_names_that_cell(graded: ClassResult) -> N
         message = graded.message("d2l_import", gid)
         assert "name 'corr2d' is not defined" in message, message
         assert "line 1: ModuleNotFoundError: No module named 'd2l'" in message, message
+
+
+def test_a_failure_names_the_cell_as_the_page_labels_it_and_the_exact_line(graded: ClassResult) -> None:
+    """Where a call failed: the answer cell's In [N] on the feedback page, and its line counting the blank lines."""
+    page = (graded.out / "feedback" / "blank_first_lines" / "corr2d.html").read_text(encoding="utf-8")
+    prompts = page.split('<div class="prompt input_prompt">')[1:]  # each code cell, from its prompt on
+    (label,) = [
+        re.match(r"In&nbsp;\[(\d+)\]:", p).group(1) for p in prompts if "Student's answer" in p.split("</pre>")[0]
+    ]
+    line = BLANK_FIRST_LINES.splitlines().index("    raise ValueError('stopped here')") + 1
+    where = f"in your code (In [{label}], line {line}: raise ValueError('stopped here'))"
+    messages = [graded.message("blank_first_lines", gid) for gid in graded.lost("blank_first_lines")]
+    assert len(messages) == len(graded.cells["blank_first_lines"]), messages  # every test calls corr2d
+    for message in messages:
+        assert where in message, message
+    assert where in html.unescape(page)
 
 
 def test_deleted_test_cells_are_restored(graded: ClassResult) -> None:

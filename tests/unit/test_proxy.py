@@ -174,7 +174,10 @@ def test_student_exceptions_keep_their_type_and_say_where(session) -> None:
     with pytest.raises(ValueError) as info:
         names["fails"](torch.ones(2, 3))
     message = str(info.value)
-    assert "fails(float32 (2, 3))" in message and "cell 1" in message and "no: torch.Size([2, 3])" in message
+    assert "fails(float32 (2, 3))" in message and "no: torch.Size([2, 3])" in message
+    # the cell as the feedback page labels it, and the line as the cell numbers it (it starts with a blank line)
+    line = STUDENT.splitlines().index('    raise ValueError(f"no: {X.shape}")') + 1
+    assert f'(In [1], line {line}: raise ValueError(f"no: {{X.shape}}"))' in message, message
     assert isinstance(info.value, proxy.StudentError)
     assert "torch.Size([2, 3])" not in info.value.redacted()
 
@@ -280,7 +283,7 @@ def test_hidden_tests_show_no_text_of_the_student_process(session) -> None:
     assert checks.type_label(got) == "object"  # its name held hidden inputs: not shown later either
     shown = info.value.redacted()
     assert "LEAK" not in shown and "1.0" not in shown
-    assert "cell 1, line 2: import torch" in shown  # the location, in the test process's copy
+    assert "In [1], line 2: import torch" in shown  # the location, in the test process's copy
 
 
 def test_names_of_the_trusted_cells_never_become_proxies(session) -> None:
