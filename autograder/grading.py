@@ -143,7 +143,7 @@ def known_assignments(course_root: Path = COURSE_ROOT) -> list[str]:
     return assignments(course_root)
 
 
-def setup_assignment(name: str, *, course_root: Path, out: Path) -> Assignment:
+def setup_assignment(name: str, *, course_root: Path, out: Path, scratch: Path | None = None) -> Assignment:
     """Create a fresh gradebook for ``name`` in ``out`` with nbgrader's own generate step.
 
     Raises:
@@ -162,7 +162,7 @@ def setup_assignment(name: str, *, course_root: Path, out: Path) -> Assignment:
     if db_path.exists():
         db_path.unlink()
     db_url = f"sqlite:///{db_path}"
-    with tempfile.TemporaryDirectory(prefix="autograder-course-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="autograder-course-", dir=scratch) as tmp:
         shutil.copytree(source.parent, Path(tmp) / "source" / name)
         config = Config()
         config.CourseDirectory.root = tmp
@@ -352,6 +352,7 @@ class Grader:
                 release_cells=self.assignment.release_cells,
                 resources=self._resources(sid),
                 path=self.out / "feedback" / sid / f"{self.assignment.notebook_name}.html",
+                student_name=self.names.get(sid, ""),
             )
 
     def grade_submission(self, submission: Submission) -> StudentResult:
@@ -503,21 +504,19 @@ def _foreign(
 
     Returns the submissions and, per other assignment, how many notebooks were its.
     """
-    own = _assignment_ids(course_root / "solutions" / assignment / f"{assignment}.ipynb")
-    others = {
+    every = {
         name: _assignment_ids(course_root / "solutions" / name / f"{name}.ipynb")
         for name in known_assignments(course_root)
-        if name != assignment
     }
+    shared = frozenset.intersection(*every.values()) if len(every) > 1 else frozenset()  # e.g. the self-check cell
+    own = every.get(assignment, frozenset()) - shared
+    others = {name: ids - shared for name, ids in every.items() if name != assignment}
     counts: dict[str, int] = {}
     out = []
     for sub in submissions:
-        ids = _grade_ids(sub.notebook) if sub.notebook is not None else set()
-        if not ids or ids & own:
-            out.append(sub)
-            continue
+        ids = (_grade_ids(sub.notebook) - shared) if sub.notebook is not None else set()
         name, overlap = max(((n, len(ids & g)) for n, g in others.items()), key=lambda t: t[1], default=("", 0))
-        if not overlap:
+        if not ids or overlap <= len(ids & own):  # more of this assignment's cells than of any other's
             out.append(sub)
             continue
         counts[name] = counts.get(name, 0) + 1
@@ -597,7 +596,8 @@ def grade(
         )
     wanted = sorted(set(only)) if only is not None else None
     due_text = due.isoformat() if isinstance(due, datetime) else due
-    with OutputDir(out) as target, tempfile.TemporaryDirectory(prefix="autograder-class-") as tmp:
+    with OutputDir(out) as target:
+        tmp = target.scratch  # inside DIR: a killed run's working files go with its staging folder
         previous: dict[str, StudentResult] = {}
         if wanted is not None:
             target.verify()
@@ -627,7 +627,6 @@ def grade(
         collection = collect(
             Path(submissions), f"{assignment}.ipynb", workdir=Path(tmp), layout=layout, progress=progress
         )
-        say(collection.describe())
         found, foreign = _foreign(collection.submissions, assignment, course_root)
         notebooks = sum(1 for s in collection.submissions if s.notebook is not None)
         if foreign and sum(foreign.values()) * 2 > notebooks:
@@ -641,8 +640,11 @@ def grade(
             lms.check_roster_fits(collection.submissions, found, class_roster, collection.layout)
         lms.check_extensions(policy, found, class_roster)
         todo = found if wanted is None else _select(found, wanted, class_roster)
+        say(collection.describe())
         # a regrade leaves the run's gradebook alone: the students regraded get a scratch one
-        setup = setup_assignment(assignment, course_root=course_root, out=stage if wanted is None else Path(tmp) / "db")
+        setup = setup_assignment(
+            assignment, course_root=course_root, out=stage if wanted is None else tmp / "db", scratch=tmp
+        )
         names = {s.student_id: s.name for s in todo}
         graded: list[StudentResult] = []
         if todo:

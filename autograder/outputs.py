@@ -8,7 +8,9 @@ It then moves each file into place, removes the files of the previous run
 that this one did not write, and finally renames the manifest into
 ``DIR/manifest.json``. A run killed before the commit leaves the previous
 set untouched (its staging folder is removed by the next run); a run killed
-after it is finished by the next command that opens ``DIR``. Files the
+after it is finished by the next command that opens ``DIR``. The run's working
+files (the extracted download, staged notebooks) live in ``DIR/.scratch-<random>``,
+removed at the end or, after a kill, by the next run. Files the
 grader did not write (not in a manifest) are never deleted. One run at a time
 writes into a ``DIR`` (a lock file).
 """
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 COMMIT = ".commit"
 STAGING_PREFIX = ".staging-"
+SCRATCH_PREFIX = ".scratch-"  # the run's working files (extracted download, staged notebooks): never outputs
 LOCK = ".lock"
 FORMAT = 1
 
@@ -77,7 +80,9 @@ class OutputDir:
 
     def __init__(self, out: Path) -> None:
         self.out = Path(out)
-        self.staging = self.out / f"{STAGING_PREFIX}{uuid.uuid4().hex[:12]}"
+        run = uuid.uuid4().hex[:12]
+        self.staging = self.out / f"{STAGING_PREFIX}{run}"
+        self.scratch = self.out / f"{SCRATCH_PREFIX}{run}"
         self._lock: Any = None
         self.previous: Manifest | None = None
 
@@ -96,10 +101,12 @@ class OutputDir:
         path = self.out / MANIFEST
         self.previous = Manifest.read(path) if path.exists() else None
         self.staging.mkdir()
+        self.scratch.mkdir()
         return self
 
     def __exit__(self, *exc: object) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
+        shutil.rmtree(self.scratch, ignore_errors=True)
         if self._lock is not None:
             self._lock.close()
 
@@ -167,8 +174,9 @@ def recover(out: Path) -> None:
             os.replace(commit / MANIFEST, out / MANIFEST)
         shutil.rmtree(commit)
         log.info("finished writing the run committed in %s", out)
-    for leftover in out.glob(f"{STAGING_PREFIX}*"):  # called under the lock: these are runs that died
-        shutil.rmtree(leftover, ignore_errors=True)
+    for prefix in (STAGING_PREFIX, SCRATCH_PREFIX):  # called under the lock: these are of runs that died
+        for leftover in out.glob(f"{prefix}*"):
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _prune(folder: Path, root: Path) -> None:

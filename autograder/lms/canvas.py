@@ -139,6 +139,12 @@ def read_roster(table: Table, assignment: str) -> Roster | None:
     return Roster("canvas", "gradebook", table, students, column, points, identity)
 
 
+def _importable(column: str, value: str) -> str:
+    """An identity cell Canvas's importer cannot mistake: it reads any first cell holding "Points Possible" as
+    the points row, so such a student's name is left out (the import matches students by ID)."""
+    return "" if column == "Student" and POINTS_ROW.casefold() in value.casefold() else value
+
+
 def write_grades(roster: Roster, results: list[StudentResult], out: Path) -> list[Path]:
     """``canvas.csv`` for Grades > Import: the roster's identity columns, the assignment, a Points Possible row."""
     by_id = {r.student_id: r for r in results}
@@ -149,7 +155,7 @@ def write_grades(roster: Roster, results: list[StudentResult], out: Path) -> lis
     rows = [["    " + POINTS_ROW] + [""] * (len(header) - 2) + [f"{top:g}"]]
     for student in roster.students:
         result = by_id.get(student.student_id)
-        identity = [student.row.get(h, "") for h in roster.identity_columns]
+        identity = [_importable(h, student.row.get(h, "")) for h in roster.identity_columns]
         rows.append(identity + [scaled(result, points) if result else ""])
     return [write_csv(out / "canvas.csv", header, rows)]
 
