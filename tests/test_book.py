@@ -24,6 +24,7 @@ from tests.helpers import ASSIGNMENTS, ROOT
 CHAPTERS = {
     "intro": 1,
     "images": 6,
+    "pooling": 4,
     "fc_to_conv": 4,
     "conv_as_matmul": 3,
     "padding_stride": 3,
