@@ -24,6 +24,7 @@ from tests.helpers import ASSIGNMENTS, ROOT
 CHAPTERS = {
     "intro": 1,
     "images": 6,
+    "pooling": 4,
     "fc_to_conv": 4,
     "conv_as_matmul": 3,
     "padding_stride": 3,
@@ -100,18 +101,17 @@ def _shown_cells(chapter: str) -> list[tuple[int, str, set[str]]]:
 
 @pytest.mark.parametrize("chapter", EXECUTED)
 def test_shown_code_has_no_checks_and_fits(chapter: str) -> None:
-    """Code shown unfolded has no assert and no glue() call; no shown code line exceeds 88 columns."""
+    """No code a reader can open calls glue(); code shown unfolded has no assert; no shown line exceeds 88 columns."""
     problems = []
     for line, source, tags in _shown_cells(chapter):
         for number, text in enumerate(source.splitlines()):
             if len(text) > MAX_CODE_LINE:
                 problems.append(f"line {line + number + 1}: {len(text)} columns")
-        if "hide-input" in tags:
-            continue  # folded behind a toggle: plumbing may stay
         for node in ast.walk(ast.parse(source)):
             is_glue = isinstance(node, ast.Call) and getattr(node.func, "id", "") == "glue"
-            if isinstance(node, ast.Assert) or is_glue:
-                kind = "assert" if isinstance(node, ast.Assert) else "glue()"
+            # a check folded behind a toggle (hide-input) is evidence; glue plumbing never is
+            if is_glue or (isinstance(node, ast.Assert) and "hide-input" not in tags):
+                kind = "glue()" if is_glue else "assert"
                 problems.append(f"cell at line {line}: a shown {kind} (move it to a remove-cell cell)")
     assert not problems, f"book/{chapter}.md:\n  " + "\n  ".join(problems)
 
@@ -143,18 +143,55 @@ def test_every_figure_has_alt_text(built_book: Path, chapter: str) -> None:
         assert len(alt.split()) >= 12 and "_images" not in alt, f"{chapter}: {src} has alt text {alt!r}"
 
 
-def test_launch_buttons_open_the_course_repository(built_book: Path) -> None:
-    """Exercise pages launch in Colab and on the JupyterHub; chapters only on the hub (Colab opens notebooks)."""
+#: Addresses the book once shipped as placeholders; no page may link to them.
+PLACEHOLDER_HOSTS = ("hub.example.org", "convolutions-course/convolutions-course")
+
+
+def test_course_addresses_are_one_documented_setting() -> None:
+    """_config.yml holds the course's addresses (repository, hub, published URL), none of them a placeholder."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    repo = config["repository"]["url"].removeprefix("https://github.com/")
-    colab = config["launch_buttons"]["colab_url"]
+    assert "url" in config["repository"] and "jupyterhub_url" in config["launch_buttons"]
+    assert "baseurl" in config["html"]
+    assert "use_repository_button" not in config["html"], "the repository button follows repository.url"
+    text = (ROOT / "_config.yml").read_text(encoding="utf-8")
+    assert not [host for host in PLACEHOLDER_HOSTS if host in text]
+
+
+def test_course_links_only_for_addresses_that_are_set() -> None:
+    """book_theme.course_links: buttons only for a set repository and hub; a given hub without a repository gives none."""
+    from book._ext.book_theme import course_links
+
+    launch = {"notebook_interface": "jupyterlab", "colab_url": "https://colab.research.google.com"}
+    empty = course_links({"repository_url": "", "launch_buttons": {**launch, "jupyterhub_url": "https://hub.x.edu"}})
+    assert empty["use_repository_button"] is False and empty["launch_buttons"] == {}
+    no_hub = course_links(
+        {"repository_url": "https://github.com/o/r", "launch_buttons": {**launch, "jupyterhub_url": ""}}
+    )
+    assert no_hub["use_repository_button"] is True
+    assert no_hub["launch_buttons"] == launch
+    both = course_links(
+        {"repository_url": "https://github.com/o/r", "launch_buttons": {**launch, "jupyterhub_url": "h"}}
+    )
+    assert both["launch_buttons"]["jupyterhub_url"] == "h"
+
+
+def test_pages_link_only_to_configured_addresses(built_book: Path) -> None:
+    """Launch and repository buttons appear exactly when their address is set; no page names a placeholder host."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    repo = config["repository"]["url"]
     hub = config["launch_buttons"]["jupyterhub_url"]
+    colab = config["launch_buttons"]["colab_url"]
     exercise = (built_book / "exercises" / "corr2d" / "corr2d.html").read_text(encoding="utf-8")
-    assert f"{colab}/github/{repo}/blob/main/exercises/corr2d/corr2d.ipynb" in exercise
-    assert f"{hub}/hub/user-redirect/git-pull?" in exercise
     chapter = (built_book / "book" / "images.html").read_text(encoding="utf-8")
-    assert f"{hub}/hub/user-redirect/git-pull?" in chapter
-    assert colab not in chapter
+    slug = repo.removeprefix("https://github.com/")
+    assert (f"{colab}/github/{slug}/blob/main/exercises/corr2d/corr2d.ipynb" in exercise) == bool(repo)
+    assert colab not in chapter  # Colab opens notebooks, not the Markdown chapters
+    for page in (exercise, chapter):
+        assert ("/hub/user-redirect/git-pull?" in page) == bool(repo and hub)
+        assert ('class="btn btn-sm btn-source-repository-button' in page) == bool(repo)
+    for page in sorted(built_book.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        assert not [host for host in PLACEHOLDER_HOSTS if host in text], f"{page.name} links a placeholder host"
 
 
 def test_publishing_path() -> None:

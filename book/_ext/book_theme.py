@@ -10,6 +10,11 @@
   would otherwise link it to the Markdown source of every chapter, which Colab
   cannot open. The JupyterHub button stays on every page (with jupytext on the
   hub, a MyST Markdown chapter opens as a notebook).
+- Buttons only for the addresses the course has set (``_config.yml``): the
+  repository button appears when ``repository.url`` is set, and the launch
+  buttons, which all open that repository, only then; an empty
+  ``jupyterhub_url`` gives no JupyterHub button. A book whose addresses are
+  empty renders no link to a placeholder host.
 - The chevron that folds a part of the sidebar's table of contents has a name:
   pydata-sphinx-theme renders it as a ``<summary>`` that holds only an icon,
   which screen readers announce as an unnamed control (axe-core's
@@ -25,7 +30,7 @@
   name ``None``, once with ``""``), and the second ``const THEBE_JS_URL = ...``
   is a JavaScript error ("Identifier has already been declared").
 
-Options set explicitly in ``html_theme_options`` are left alone.
+Other options set explicitly in ``html_theme_options`` are left alone.
 """
 
 from __future__ import annotations
@@ -52,7 +57,23 @@ def set_theme_defaults(app: Sphinx, config: Config) -> None:
     if config.html_title:
         logo.setdefault("text", config.html_title)
     options["logo"] = logo
-    config.html_theme_options = options
+    config.html_theme_options = course_links(options)
+
+
+def course_links(options: dict[str, Any]) -> dict[str, Any]:
+    """Theme options with buttons only for the addresses that are set (a new dict).
+
+    ``use_repository_button`` follows ``repository_url`` (Jupyter Book always
+    passes its default, ``False``, so the setting in ``_config.yml`` is the URL
+    alone); empty launch settings are dropped, and every launch button when
+    there is no repository to open.
+    """
+    options = dict(options)
+    repository = str(options.get("repository_url") or "").strip()
+    options["use_repository_button"] = bool(repository)
+    launch = {key: value for key, value in dict(options.get("launch_buttons") or {}).items() if value}
+    options["launch_buttons"] = launch if repository else {}
+    return options
 
 
 def _script_key(script: Any) -> ScriptKey:
