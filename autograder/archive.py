@@ -22,7 +22,10 @@ from typing import IO
 
 IGNORED_DIRS = {".ipynb_checkpoints", "__MACOSX", "__pycache__"}
 # what grading reads from a class download: notebooks, zips a student made, Blackboard's receipts
-NEEDED_SUFFIXES = (".ipynb", ".zip", ".txt")
+NEEDED_SUFFIXES = (".ipynb", ".zip")
+RECEIPT = re.compile(r"_attempt_\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d\.txt$")
+# a flat file's owner, as far as extraction can tell: up to the LMS's id or attempt marker
+_FLAT_OWNER = re.compile(r"^(.*?_(?:\d+|attempt)_)")
 
 
 class SubmissionsError(RuntimeError):
@@ -131,8 +134,16 @@ def _member_parts(name: str) -> tuple[str, ...] | None:
 
 
 def needed_for_grading(parts: tuple[str, ...]) -> bool:
-    """Whether a member of a class download is worth extracting (notebooks, students' zips, receipts)."""
-    return parts[-1].lower().endswith(NEEDED_SUFFIXES)
+    """Whether a member of a class download is worth extracting (notebooks, students' zips, Blackboard receipts)."""
+    return parts[-1].lower().endswith(NEEDED_SUFFIXES) or (len(parts) == 1 and bool(RECEIPT.search(parts[0])))
+
+
+def owner_of(parts: tuple[str, ...]) -> str:
+    """Whose budget a member of a class download draws on: its top folder, or a flat file's LMS prefix."""
+    if len(parts) > 1:
+        return parts[0]
+    match = _FLAT_OWNER.match(parts[0])
+    return match.group(1) if match else parts[0]
 
 
 def extract_zip(
@@ -142,6 +153,7 @@ def extract_zip(
     *,
     budget: Budget | None = None,
     wanted: Callable[[tuple[str, ...]], bool] = lambda parts: True,
+    owner: Callable[[tuple[str, ...]], str] | None = None,
     progress: bool = False,
 ) -> Listing:
     """Extract the ``wanted`` members of ``archive`` into ``into`` within ``limits`` and ``budget``.
@@ -149,13 +161,16 @@ def extract_zip(
     Every member is listed; those not wanted are listed with ``path`` None and
     no reason. Nothing is ever written outside ``into``: member names with
     absolute paths or ``..`` are refused, symbolic links are refused, and each
-    target is checked against ``into`` after resolving. A member that breaks a
-    cap is refused with the reason; the others are extracted.
+    target is checked against ``into`` after resolving. With ``owner``, the
+    members of one owner (a student's folder) also share one budget of
+    ``limits.max_student`` bytes, so that no student can spend the run's. A
+    member that breaks a cap is refused with the reason; the others are extracted.
 
     Raises:
         SubmissionsError: the file is not a readable zip archive.
     """
     budget = budget if budget is not None else Budget(limits.max_total)
+    owners: dict[str, Budget] = {}
     into.mkdir(parents=True, exist_ok=True)
     base = into.resolve()
     listing = Listing([])
@@ -183,7 +198,8 @@ def extract_zip(
                 if not wanted(parts):
                     files.append(Entry(parts, None))
                     continue
-                reason = _refusal(info, count, budget.available(), limits, parts in seen)
+                spend = budget if owner is None else owners.setdefault(owner(parts), Budget(limits.max_student, budget))
+                reason = _refusal(info, count, spend.available(), limits, parts in seen)
                 if reason:
                     files.append(Entry(parts, None, reason))
                     continue
@@ -201,7 +217,7 @@ def extract_zip(
                     target.unlink(missing_ok=True)
                     files.append(Entry(parts, None, reason))
                     continue
-                budget.spend(written)
+                spend.spend(written)
                 files.append(Entry(parts, target))
             bar.close()
     except (zipfile.BadZipFile, OSError, EOFError, UnicodeDecodeError) as exc:  # a name flagged UTF-8 that is not

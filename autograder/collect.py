@@ -30,6 +30,7 @@ from .archive import (
     extract_zip,
     list_folder,
     needed_for_grading,
+    owner_of,
 )
 from .lms import BY_NAME, LAYOUTS, REGISTRY
 from .submission import FileRef, Found, Submission
@@ -180,9 +181,8 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^\w .@+()-]", "_", Path(name.replace("\\", "/")).name).strip(" .") or "_"
 
 
-def _pick(found: Found, notebook_name: str, stage: Path, limits: ZipLimits, budget: Budget) -> Submission:
-    """Choose the notebook to grade among one student's files and stage a copy under its own name."""
-    folder = stage / _safe_name(found.student_id)
+def _pick(found: Found, notebook_name: str, folder: Path, limits: ZipLimits, budget: Budget) -> Submission:
+    """Choose the notebook to grade among one student's files and stage a copy in ``folder`` (the student's own)."""
     files, notes = _expand_zips(found.files, folder / ".unzipped", limits, Budget(limits.max_student, budget))
     notes = found.notes + notes
     lms_name = next((r.lms_name for r in found.files if r.lms_name), "")
@@ -284,7 +284,13 @@ def collect(
             if not zipfile.is_zipfile(submissions):
                 raise SubmissionsError(f"{submissions} is neither a folder nor a .zip archive")
             listing = extract_zip(
-                submissions, workdir / "archive", limits, budget=budget, wanted=needed_for_grading, progress=progress
+                submissions,
+                workdir / "archive",
+                limits,
+                budget=budget,
+                wanted=needed_for_grading,
+                owner=owner_of,
+                progress=progress,
             )
         else:
             listing = list_folder(submissions)
@@ -298,8 +304,8 @@ def collect(
     stage = workdir / "staged"
     bar = progress_bar(len(found), enabled=progress and len(found) > 50, desc="collecting", unit="student")
     rows = []
-    for sid in sorted(found):
-        rows.append(_pick(found[sid], notebook_name, stage, limits, budget))
+    for number, sid in enumerate(sorted(found)):  # numbered folders: two ids never share one, whatever their names
+        rows.append(_pick(found[sid], notebook_name, stage / f"{number:06d}", limits, budget))
         bar.update(1)
     bar.close()
     rows += _unplaced(unplaced, chosen)

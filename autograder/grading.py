@@ -635,10 +635,11 @@ def grade(
                 f"{count} of the {notebooks} notebooks are the assignment {name}'s, not {assignment}'s: "
                 f"grade them as {name}, or pass the download of {assignment}"
             )
-        found = lms.match_roster(found, class_roster)
+        found = lms.match_roster(found, class_roster, collection.layout)
         if class_roster is not None:
             lms.check_roster_fits(collection.submissions, found, class_roster, collection.layout)
         lms.check_extensions(policy, found, class_roster)
+        lms.check_times(policy, class_roster)
         todo = found if wanted is None else _select(found, wanted, class_roster)
         say(collection.describe())
         # a regrade leaves the run's gradebook alone: the students regraded get a scratch one

@@ -331,7 +331,7 @@ def test_blackboard_feedback_csv_for_the_grade_center(tmp_path: Path) -> None:
         rows = {r["Username"]: r for r in csv.DictReader(f)}
     assert set(rows) == {"alice", "bob"}
     column = f"{ASSIGNMENT} [Total Pts: {run.top:g} Score]"
-    assert float(rows["alice"][column]) == run.top and rows["alice"]["Feedback Format"] == "SMART_TEXT"
+    assert float(rows["alice"][column]) == run.top and rows["alice"]["Feedback Format"] == "PLAIN_TEXT"
     assert rows["bob"]["Feedback to Learner"].startswith(f"{ASSIGNMENT}: ")
 
 

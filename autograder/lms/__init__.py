@@ -46,6 +46,7 @@ __all__ = [
     "RosterStudent",
     "apply_lateness",
     "check_extensions",
+    "check_times",
     "check_roster_fits",
     "complete",
     "feedback_text",
@@ -95,12 +96,14 @@ def _who(student: RosterStudent) -> str:
     return f"{student.name or student.student_id} ({student.student_id}{', ' + extra if extra and extra != student.student_id else ''})"
 
 
-def match_roster(submissions: list[Submission], roster: Roster | None) -> list[Submission]:
+def match_roster(submissions: list[Submission], roster: Roster | None, layout: str) -> list[Submission]:
     """Submissions renamed to their roster student's LMS id; the rest keep theirs, with a note saying why.
 
-    A folder named after a login, SIS id or e-mail address is matched through
-    the roster's aliases, a Moodle participant folder by its full name against
-    a gradebook export. Two submissions that belong to one roster student are
+    An id the roster's own LMS wrote (a Canvas user id in a Canvas download)
+    is matched to that id alone, never to another student's SIS id or login;
+    a Moodle participant folder is matched to a gradebook export by its full
+    name alone (the export has no participant ids); a plain folder named after
+    a login, SIS id or e-mail address is matched through the roster's aliases. Two submissions that belong to one roster student are
     a collision: both are graded under ``collision:<their own name>``, neither
     reaches the LMS, and :func:`missing` gives the student a row naming them.
     A folder whose name fits two roster students is ambiguous the same way.
@@ -109,13 +112,23 @@ def match_roster(submissions: list[Submission], roster: Roster | None) -> list[S
         return submissions
     record = BY_NAME[roster.lms]
     by_name = record.match_names(submissions, roster) if record.match_names else Matched({})
+    names_only = layout == roster.lms and roster.kind == "gradebook-export"
+    ids_only = layout == roster.lms and not names_only
+
+    def lookup(sub: Submission) -> RosterStudent | None:
+        if names_only:
+            return by_name.student.get(sub.student_id)
+        if ids_only:
+            return roster.by_id(sub.student_id)
+        return roster.find(sub.student_id) or by_name.student.get(sub.student_id)
+
     claims: dict[str, list[Submission]] = {}
     owner: dict[str, RosterStudent] = {}
     out: list[Submission] = []
     for sub in submissions:
         if sub.unplaced:
             continue
-        student = roster.find(sub.student_id) or by_name.student.get(sub.student_id)
+        student = lookup(sub)
         if student is not None:
             claims.setdefault(student.student_id, []).append(sub)
             owner[sub.student_id] = student
@@ -124,7 +137,7 @@ def match_roster(submissions: list[Submission], roster: Roster | None) -> list[S
             out.append(sub)
             continue
         student = owner.get(sub.student_id)
-        if sub.student_id in by_name.ambiguous:
+        if sub.student_id in by_name.ambiguous and (names_only or not ids_only):
             names = "; ".join(_who(s) for s in by_name.ambiguous[sub.student_id])
             note = f"its name {sub.name!r} fits {len(by_name.ambiguous[sub.student_id])} roster students: {names}"
             claimed = tuple(s.student_id for s in by_name.ambiguous[sub.student_id])
@@ -169,6 +182,24 @@ def check_roster_fits(submissions: list[Submission], matched: list[Submission], 
     )
 
 
+def check_times(policy: LatePolicy, roster: Roster | None) -> None:
+    """Refuse late penalties that would rest on submission times the roster gives in a form the grader cannot read.
+
+    Raises:
+        RosterError: a due date is set and a roster time cannot be read.
+    """
+    if policy.due is None or roster is None:
+        return
+    unread = [s for s in roster.students if s.unread_time]
+    if unread:
+        first = unread[0]
+        raise RosterError(
+            f"{roster.path.name} gives {len(unread)} submission time(s) the grader cannot read, such as "
+            f"{first.unread_time!r} ({first.name or first.student_id}); Moodle writes them in the downloading user's "
+            "language: download the worksheet with Moodle set to English, or grade without --due"
+        )
+
+
 def check_extensions(policy: LatePolicy, submissions: list[Submission], roster: Roster | None) -> None:
     """Refuse extension rows that name no student of this class (a typo gives no extension silently).
 
@@ -198,8 +229,8 @@ def complete(
     source_sha256: str,
 ) -> StudentResult:
     """Fill a grader's result with what the LMS and the layout say: names, receipts, timestamp, lateness, state."""
-    student = roster.find(result.student_id) if roster else None
-    if student is not None and not sub.unplaced and student.student_id == result.student_id:
+    student = roster.by_id(result.student_id) if roster else None
+    if student is not None and not sub.unplaced:
         fill_from_roster(result, student)
     elif sub.name:  # no roster row: the name the layout carries (Moodle's folder, Blackboard's receipt)
         result.name = sub.name

@@ -28,6 +28,7 @@ class RosterStudent:
     email: str = ""
     aliases: tuple[str, ...] = ()  # other names the student's files may carry (SIS login, email, username)
     timestamp: datetime | None = None  # submission time the export carries (Moodle)
+    unread_time: str = ""  # a submission time the export carries in a form the grader cannot read
     row: dict[str, str] = field(default_factory=dict)  # the row as exported
 
 
@@ -48,14 +49,20 @@ class Roster:
     def path(self) -> Path:
         return self.table.path
 
+    def by_id(self, key: str) -> RosterStudent | None:
+        """The student whose LMS id is ``key`` exactly."""
+        return next((s for s in self.students if s.student_id == key), None)
+
     def find(self, key: str) -> RosterStudent | None:
         """The student whose id, or failing that one of whose aliases, is ``key`` (case-insensitive).
 
-        An alias shared by two students names neither.
+        For names an instructor or a folder gives (``--only``, a folder named
+        by login or e-mail); never for an id the LMS wrote, which is matched
+        by :meth:`by_id` alone. An alias shared by two students names neither.
         """
-        for student in self.students:
-            if student.student_id == key:
-                return student
+        student = self.by_id(key)
+        if student is not None:
+            return student
         lowered = key.strip().lower()
         hits = [s for s in self.students if lowered in (a.lower() for a in s.aliases if a)]
         return hits[0] if len(hits) == 1 else None

@@ -17,7 +17,8 @@ Feedback
     (help.blackboard.com, "Upload and download grades"): students keyed by
     ``Username``; ``feedback-blackboard.csv`` carries each student's score and
     ``Feedback to Learner`` (the summary of the feedback page) with ``Feedback
-    Format`` ``SMART_TEXT``. Its grade column header has no column id, so the
+    Format`` ``PLAIN_TEXT`` (the summary quotes file names a student chose:
+    never rendered as HTML). Its grade column header has no column id, so the
     upload creates a column; to fill an existing column instead, replace the
     header with the one of the Grade Center's download (``... |<column id>``).
 """
@@ -104,7 +105,11 @@ def parse(listing: Listing) -> tuple[dict[str, Found], list[Entry]]:
         if not user or user in (".", ".."):
             unplaced.append(entry)
             continue
-        stamp = datetime.strptime(when, "%Y-%m-%d-%H-%M-%S")
+        try:
+            stamp = datetime.strptime(when, "%Y-%m-%d-%H-%M-%S")
+        except ValueError:  # no such date (2025-02-30): not a name Blackboard wrote
+            unplaced.append(entry)
+            continue
         attempts.setdefault(user, {}).setdefault(stamp, []).append((entry, file))
     found: dict[str, Found] = {}
     for user, by_time in attempts.items():
@@ -133,7 +138,7 @@ def pack_feedback(
     column = f"{rows[0].assignment} [Total Pts: {top:g} Score]"
     header = ["Last Name", "First Name", "Username", column, "Feedback to Learner", "Feedback Format"]
     body = [
-        [r.last_name, r.first_name, r.student_id, scaled(r, None), feedback_text(r), "SMART_TEXT"]
+        [r.last_name, r.first_name, r.student_id, scaled(r, None), feedback_text(r), "PLAIN_TEXT"]
         for r in sorted(rows, key=lambda r: r.student_id)
     ]
     return [write_csv(out / "feedback-blackboard.csv", header, body)]

@@ -138,13 +138,11 @@ class LatePolicy:
             raise RosterError(f"--late-penalty {self.fraction:g} is not a fraction of the maximum: give 0 to 1")
 
     def extension_for(self, student_id: str, roster: Roster | None, *, label: str = "") -> datetime | None:
-        """The extension given to ``student_id`` under its LMS id, the layout's own label or a roster alias."""
-        for key in (student_id, label):
-            if key and key in self.extensions:
-                return self.extensions[key]
-        student = roster.find(student_id) if roster else None
-        keys = {a.lower() for a in (student.aliases if student else ())}
-        return next((when for key, when in self.extensions.items() if key.lower() in keys), None)
+        """The extension given to ``student_id`` (an LMS id) under that id, the layout's own name for the
+        student, or one of the student's roster aliases; names compare without regard to case."""
+        student = roster.by_id(student_id) if roster else None
+        keys = {k.casefold() for k in (student_id, label, *(student.aliases if student else ())) if k}
+        return next((when for key, when in self.extensions.items() if key.casefold() in keys), None)
 
 
 def read_extensions(path: Path) -> dict[str, datetime]:

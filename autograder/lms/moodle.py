@@ -177,12 +177,12 @@ def _worksheet(table: Table, columns: dict[str, str]) -> Roster:
         full = row.get(columns.get("fullname", ""), "")
         first, _, last = full.partition(" ")
         stamp = row.get(columns.get("modified_submission", ""), "")
-        timestamp = None
+        timestamp, unread = None, ""
         if stamp and stamp != "-":
             try:
                 timestamp = parse_datetime(stamp, what="Last modified (submission)")
             except RosterError:
-                timestamp = None
+                unread = stamp
         email = row.get(columns.get("email", ""), "")
         aliases = (email, row.get("ID number", ""), row.get("Username", ""))
         students.append(
@@ -194,6 +194,7 @@ def _worksheet(table: Table, columns: dict[str, str]) -> Roster:
                 email=email,
                 aliases=tuple(a for a in aliases if a),
                 timestamp=timestamp,
+                unread_time=unread,
                 row=row,
             )
         )

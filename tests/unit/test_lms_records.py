@@ -201,7 +201,7 @@ def test_two_submissions_of_one_roster_student_are_a_collision_never_a_drop(tmp_
     """A folder named by SIS id and one by Canvas id: both graded under their own names, the student flagged."""
     roster = canvas_export(tmp_path, [["Smith, Bob", "340934", "S1", "bob@u", "A", ""]])
     subs = [Submission("340934", None, label="340934"), Submission("S1", None, label="S1")]
-    matched = lms.match_roster(subs, roster)
+    matched = lms.match_roster(subs, roster, "folders")
     assert [s.student_id for s in matched] == ["collision:340934", "collision:S1"]
     assert all(s.claimed == ("340934",) and "Smith, Bob" in s.collision for s in matched)
     rows = lms.missing(
@@ -215,7 +215,7 @@ def test_a_roster_of_another_class_or_lms_is_refused(tmp_path: Path) -> None:
     roster = canvas_export(tmp_path, [["Smith, Bob", "340934", "S1", "bob@u", "A", ""]])
     subs = [Submission(f"{1000 + i}", None) for i in range(5)]
     with pytest.raises(RosterError, match="matches 0 of the 5 submissions"):
-        lms.check_roster_fits(subs, lms.match_roster(subs, roster), roster, "moodle")
+        lms.check_roster_fits(subs, lms.match_roster(subs, roster, "moodle"), roster, "moodle")
 
 
 def test_extensions_naming_nobody_are_refused(tmp_path: Path) -> None:
