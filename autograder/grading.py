@@ -44,11 +44,12 @@ from . import feedback, lms, report
 from .classreport import write_report
 from .collect import Submission, SubmissionsError, collect, sha256_of
 from .layout import assignments
+from .limits import Limits
 from .lms import RosterError
 from .outputs import OutputDir, OutputError
 from .prepare import UnreadableSubmission, bound_names, prepare, read_notebook
 from .results import CellResult, GradingRun, State, StudentResult
-from .sandbox import Limits, Sandbox, SandboxError, jail_available
+from .sandbox import Sandbox, SandboxError, jail_available
 from .similarity import Pair
 from .similarity import compare as compare_answers
 from .similarity import write_csv as write_similarity

@@ -30,7 +30,7 @@ import pytest
 from tests.helpers import ROOT, release_notebook, run_cli, solution_answers, solution_notebook, submission
 
 ASSIGNMENT = "corr2d"
-GRADE_ARGS = ("--timeout", "10", "--wall-timeout", "60", "--memory", "1G", "--jobs", "2")
+GRADE_ARGS = ("--timeout", "10", "--notebook-timeout", "60", "--memory", "1G", "--jobs", "2")
 DUE = "2025-03-01T23:59"
 ESCAPE = f"lms-test-escape-{uuid.uuid4().hex}.txt"
 EVIL = '# </pre><script>alert("pwned")</script>'
