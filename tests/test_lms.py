@@ -556,7 +556,8 @@ def test_moodle_gradebook_export_matches_folders_by_full_name(moodle_gradebook: 
     assert "sam1@uni.edu" in sam["status"] and "sam2@uni.edu" in sam["status"]
     for twin in ("sam1@uni.edu", "sam2@uni.edu"):
         assert rows[twin]["status"].startswith("ambiguous: the submissions collision:2003 may be this student's")
-    assert rows["grace@uni.edu"]["status"] == "not submitted" and float(rows["grace@uni.edu"]["score"]) == 0
+    # Eve's folder matches no one, so it may be Grace's under another name: blank, never a 0
+    assert rows["grace@uni.edu"]["status"].startswith("ambiguous: the submissions 2009 may be this student's")
 
 
 def test_moodle_gradebook_import_file(moodle_gradebook: Run) -> None:
@@ -577,9 +578,10 @@ def test_moodle_gradebook_import_file(moodle_gradebook: Run) -> None:
     by_email = {r["Email address"]: r for r in table}
     assert set(by_email) == {"ada@uni.edu", "alan@uni.edu", "sam1@uni.edu", "sam2@uni.edu", "grace@uni.edu"}
     grades = moodle_gradebook.grades
-    for email in ("ada@uni.edu", "alan@uni.edu", "grace@uni.edu"):
+    for email in ("ada@uni.edu", "alan@uni.edu"):
         assert float(by_email[email][column]) == pytest.approx(float(grades[email]["score"]))
-    assert by_email["sam1@uni.edu"][column] == by_email["sam2@uni.edu"][column] == ""  # the LMS keeps what it has
+    for email in ("sam1@uni.edu", "sam2@uni.edu", "grace@uni.edu"):
+        assert by_email[email][column] == "", email  # the LMS keeps what it has
     assert by_email["ada@uni.edu"][f"Feedback: {column}"].startswith(f"{ASSIGNMENT}: ")
     assert not (moodle_gradebook.out / "canvas.csv").exists()  # only the roster's own LMS gets a file
 
