@@ -17,6 +17,7 @@ import nbformat.warnings
 
 from . import report
 from .bench import BENCH_SIZE
+from .cluster import ClusterError
 from .collect import LAYOUTS, SubmissionsError
 from .grading import AssignmentError, grade
 from .lms import RosterError
@@ -30,6 +31,8 @@ GRADE_EXAMPLES = """examples:
   python -m autograder grade corr2d submissions.zip --roster gradebook.csv --due 2025-03-01T23:59 --late-penalty 0.1
   python -m autograder grade corr2d canvas-download.zip --layout canvas --extensions extensions.csv
   python -m autograder grade corr2d submissions/ --only 340934,340935   # regrade two students into graded/corr2d
+  python -m autograder grade corr2d submissions/ --dask local:8               # 8 worker processes on this machine
+  python -m autograder grade corr2d submissions/ --dask tcp://10.0.0.5:8786   # a running Dask scheduler
 
 writes DIR/grades.csv, cells.csv, results.json, feedback/<student>/<notebook>.html, scores.png, report.html,
 similarity.csv, manifest.json; with --roster the roster's LMS's grade import (DIR/canvas.csv or DIR/moodle.csv);
@@ -127,6 +130,13 @@ def _grade_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="ID,ID,...",
         help="regrade these students into the existing DIR, keep everyone else's rows, write DIR/changes.csv",
     )
+    g.add_argument(
+        "--dask",
+        default=DEFAULTS.get("dask"),
+        metavar="local:N | tcp://HOST:PORT",
+        help="run the notebooks on a Dask cluster: local:N starts N worker processes here, tcp://HOST:PORT is a "
+        "running scheduler whose workers run `dask worker tcp://HOST:PORT --nthreads 1` (same files, same scores)",
+    )
     g.add_argument("--no-similarity", action="store_true", help="skip the pairwise similarity of answers")
     g.add_argument("--quiet", action="store_true", help="no progress bars, no layout line, no summary")
     return g
@@ -215,9 +225,10 @@ def main(argv: list[str] | None = None) -> int:
             layout=args.layout,
             similarity=not args.no_similarity,
             echo=None if args.quiet else (lambda text: print(text, file=sys.stderr)),
+            dask=args.dask,
             **kwargs,
         )
-    except (AssignmentError, SubmissionsError, RosterError, SandboxError, OutputError) as exc:
+    except (AssignmentError, SubmissionsError, RosterError, SandboxError, OutputError, ClusterError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not args.quiet:
