@@ -322,7 +322,7 @@ def connect(
             )
             client = Client(cluster)
         else:
-            client = Client(url, timeout=30)
+            client = Client(url, timeout=10)
     except OSError as exc:
         if cluster is not None:
             cluster.close()
