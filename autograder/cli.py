@@ -45,7 +45,8 @@ CHECK_EXAMPLES = """examples:
 
 BENCH_EXAMPLES = """examples:
   python -m autograder bench
-  python -m autograder bench -n 60 --jobs 2 --keep /tmp/bench"""
+  python -m autograder bench -n 60 --jobs 2 --keep /tmp/bench
+  python -m autograder bench -n 16 --dask 1,2   # also on LocalClusters of 1 and 2 workers, with an estimate table"""
 
 
 def _memory(text: str) -> int:
@@ -166,6 +167,14 @@ def _bench_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     b.add_argument("-n", type=int, default=BENCH_SIZE, help="number of submissions (default: %(default)s)")
     b.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all cores)")
     b.add_argument("--keep", type=Path, default=None, help="keep the benchmark's files in this folder")
+    b.add_argument(
+        "--dask",
+        type=lambda text: tuple(int(part) for part in text.split(",")),
+        default=(),
+        metavar="N,N",
+        help="also grade the class with --dask local:N for each N, and print an estimate for 10^4 and 10^5 notebooks",
+    )
+    b.add_argument("--no-nbgrader", action="store_true", help="skip stock nbgrader (the slow part)")
     return b
 
 
@@ -204,7 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench":
         from .bench import run_bench
 
-        return run_bench(n=args.n, jobs=args.jobs, keep=args.keep)
+        return run_bench(
+            n=args.n, jobs=args.jobs, keep=args.keep, dask_workers=args.dask, nbgrader=not args.no_nbgrader
+        )
     kwargs = {}
     if args.course is not None:
         kwargs["course_root"] = args.course.resolve()

@@ -59,6 +59,9 @@ WINDOW_PER_WORKER = 8  # tasks in flight per worker: enough to keep it busy, lit
 _ADDRESS = re.compile(r"^(?:local:(?P<n>[1-9][0-9]{0,3})|(?P<url>(?:tcp|tls)://[^\s/]+:[0-9]{1,5}))$")
 
 
+CLIENT_COST: list[float] = []  # per run: the client's seconds per notebook (``bench`` reads it)
+
+
 class ClusterError(RuntimeError):
     """The ``--dask`` address is malformed, or the cluster cannot be used (no worker that can grade)."""
 
@@ -210,6 +213,8 @@ class DaskExecutor:
         self.limits = limits
         self.source = source
         self.window = max(16, WINDOW_PER_WORKER * workers)
+        self.client_seconds = 0.0  # time the client spent scoring and writing pages (the run's serial part)
+        self.notebooks = 0
         self._run_digest = hashlib.sha256(
             repr((hashlib.sha256(source).hexdigest(), sorted(asdict(limits).items()), sandboxed)).encode()
         ).hexdigest()[:12]
@@ -283,8 +288,12 @@ class DaskExecutor:
             return grader._empty_result(sid, f"internal grader error ({type(answer).__name__}: {answer})")
         if "unreadable" in answer:
             return grader._empty_result(sid, str(answer["unreadable"]))
+        begun = time.monotonic()
         nb = nbformat.reads(answer["notebook"], as_version=4)
-        return grader.finish(submission, nb, list(answer["restored"]), list(answer["ran"]), started=started)
+        result = grader.finish(submission, nb, list(answer["restored"]), list(answer["ran"]), started=started)
+        self.client_seconds += time.monotonic() - begun
+        self.notebooks += 1
+        return result
 
 
 def _submit_from(
@@ -333,11 +342,35 @@ def connect(
             client.register_plugin(SandboxPlugin(sandboxed=sandboxed, version=grader_version()), name=name)
         workers = _ready_workers(client, name, expected=n or 1, echo=echo)
         echo(f"grading on the Dask cluster at {client.scheduler.address}: {workers} worker(s) ready")
-        yield DaskExecutor(client, sandboxed=sandboxed, limits=limits, source=source.read_bytes(), workers=workers)
+        executor = DaskExecutor(client, sandboxed=sandboxed, limits=limits, source=source.read_bytes(), workers=workers)
+        yield executor
+        if executor.notebooks:
+            CLIENT_COST.append(executor.client_seconds / executor.notebooks)
+            log.info("the client scored and wrote %.3f s per notebook", CLIENT_COST[-1])
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+@contextlib.contextmanager
+def local_cluster(n: int, *, sandboxed: bool) -> Iterator[str]:
+    """A LocalCluster of ``n`` one-thread workers with warm sandboxes; yields its address for ``grade(dask=...)``.
+
+    Raises:
+        ClusterError: no worker can grade.
+    """
+    cluster = LocalCluster(
+        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    )
+    try:
+        with Client(cluster) as client:
+            name = plugin_name(sandboxed)
+            client.register_plugin(SandboxPlugin(sandboxed=sandboxed, version=grader_version()), name=name)
+            _ready_workers(client, name, expected=n, echo=log.info)
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()
 
 
 def _ready_workers(client: Client, name: str, *, expected: int, echo: Callable[[str], None]) -> int:
