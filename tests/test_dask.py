@@ -27,7 +27,8 @@ from .helpers import ClassResult, read_results, run_cli, write_class
 
 DASK = Path(sys.executable).parent / "dask"
 CORRECT = solution_answers("corr2d")["corr2d"]
-GRADE_ARGS = ("--timeout", "4", "--wall-timeout", "40", "--memory", "1G", "--no-similarity", "--quiet")
+# seconds per cell are wall-clock: room for the memory hog to reach its limit on a loaded 2-core machine
+GRADE_ARGS = ("--timeout", "8", "--wall-timeout", "40", "--memory", "1G", "--no-similarity", "--quiet")
 
 # the student's code tries to reach the worker's scheduler; its answer is right only if it cannot
 REACH_DASK = """import socket
@@ -184,8 +185,10 @@ def test_a_cluster_grades_like_the_serial_run(cluster: Cluster, tmp_path: Path) 
     on_cluster = read_results(tmp_path / "dask", proc)
     assert _rows(on_cluster) == _rows(serial)
     assert on_cluster.score("correct") == on_cluster.max_score("correct") > 0
-    assert on_cluster.score("wrong") == on_cluster.score("cheat") == on_cluster.score("infinite_loop") == 0
-    assert "longer than 4" in on_cluster.status("infinite_loop")
+    assert on_cluster.score("wrong") < on_cluster.max_score("wrong")
+    assert on_cluster.score("cheat") < on_cluster.max_score("cheat")
+    assert on_cluster.score("infinite_loop") == on_cluster.score("memory_hog") == 0
+    assert "longer than 8" in on_cluster.status("infinite_loop")
     # the student's code could not connect to the scheduler (its answer is right only then)
     assert on_cluster.score("reach_dask") == on_cluster.max_score("reach_dask")
     for sid in on_cluster.rows:  # the client wrote every page, the same page as the serial run
