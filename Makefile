@@ -56,7 +56,7 @@ test-fast: $(BIN)/.installed
 	$(BIN)/python -m pytest tests/unit -q
 
 bench: $(BIN)/.installed
-	$(BIN)/python -m autograder bench -n 16
+	$(BIN)/python -m autograder bench -n 16 --dask 1,2
 	$(BIN)/python -m autograder bench -n 30
 
 LINTED := autograder tests scripts book/_ext book/course_plots.py

@@ -110,11 +110,60 @@ def _stock_scores(root: Path, plan: dict[str, list[tuple[str, str]]], course_roo
 BENCH_SIZE = 30  # notebooks, unless -n says otherwise
 
 
-def run_bench(*, n: int = BENCH_SIZE, jobs: int | None = None, keep: Path | None = None) -> int:
+def _dask_figures(
+    root: Path, plan: dict[str, list[tuple[str, str]]], workers: int, sandboxed: bool, course_root: Path
+) -> tuple[float, float, dict[str, float]]:
+    """Grade the class on a LocalCluster of ``workers``: (start-up s, then s per notebook, scores)."""
+    from . import cluster
+
+    n = sum(len(s) for s in plan.values())
+    started = time.monotonic()
+    scores: dict[str, float] = {}
+    with cluster.local_cluster(workers, sandboxed=sandboxed) as address:
+        startup = time.monotonic() - started
+        for assignment in plan:
+            run = grade(
+                assignment=assignment,
+                submissions=root / "ours" / assignment,
+                out=root / f"dask{workers}" / assignment,
+                course_root=course_root,
+                unsandboxed=not sandboxed,
+                similarity=False,
+                dask=address,
+            )
+            scores.update({r.student_id: r.score for r in run.results})
+    return startup, (time.monotonic() - started - startup) / n, scores
+
+
+def _estimates(per_notebook: float, startup: float, client: float) -> str:
+    """A table of estimated hours for 10^4 and 10^5 notebooks on 64 and 256 cores (one worker per core)."""
+    lines = [
+        "ESTIMATE, not a measurement: the measured cost per notebook of one worker (local:1), divided by the cores,",
+        f"never below the client's own serial cost of scoring and writing ({client:.3f} s per notebook), plus start-up:",
+        "| notebooks | 64 cores | 256 cores |",
+        "|---|---|---|",
+    ]
+    for notebooks in (10**4, 10**5):
+        cells = [startup + notebooks * max(per_notebook / cores, client) for cores in (64, 256)]
+        lines.append(f"| {notebooks:,} | " + " | ".join(f"{c / 3600:.2f} h ({c / 60:.0f} min)" for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def run_bench(
+    *,
+    n: int = BENCH_SIZE,
+    jobs: int | None = None,
+    keep: Path | None = None,
+    dask_workers: tuple[int, ...] = (),
+    nbgrader: bool = True,
+) -> int:
     """Print throughput of both graders and their ratio; 1 if any score disagrees.
 
     This grader's time includes starting its sandbox (printed apart, with the
     cost per notebook); nbgrader's includes starting a kernel per notebook.
+    ``dask_workers``: also grade the class on LocalClusters of these sizes
+    (``--dask local:N``) and print an estimate for large classes; ``nbgrader``
+    false skips stock nbgrader.
     """
     course_root = COURSE_ROOT
     root = Path(tempfile.mkdtemp(prefix="autograder-bench-")) if keep is None else keep
@@ -148,13 +197,37 @@ def run_bench(*, n: int = BENCH_SIZE, jobs: int | None = None, keep: Path | None
             f"(start-up {startup:.1f} s, then {(ours_seconds - startup) / n:.2f} s per notebook)",
             flush=True,
         )
+        disagree: list[str] = []
+        figures = {}
+        for workers in dask_workers:
+            startup_d, per_nb, scores = _dask_figures(root, plan, workers, sandboxed, course_root)
+            figures[workers] = per_nb
+            total = startup_d + per_nb * n
+            print(
+                f"--dask local:{workers}: {total:7.1f} s  {n / total:6.2f} notebooks/s  (start-up {startup_d:.1f} s, "
+                f"then {per_nb:.2f} s per notebook); scores agree with the local pool: "
+                f"{sum(abs(scores[s] - ours[s]) < 1e-9 for s in ours)} of {len(ours)}",
+                flush=True,
+            )
+            disagree += [s for s in ours if abs(scores[s] - ours[s]) > 1e-9]
+            if 1 in figures and workers != 1:
+                print(f"  scaling efficiency local:1 -> local:{workers}: {figures[1] / per_nb / workers:.0%}")
+        if 1 in figures:
+            from .cluster import CLIENT_COST
+
+            client = max(CLIENT_COST) if CLIENT_COST else 0.0
+            print(_estimates(figures[1], startup, client), flush=True)
+        if disagree:
+            print(f"  DISAGREE on the cluster: {', '.join(sorted(set(disagree)))}")
+        if not nbgrader:
+            return 1 if disagree else 0
         stock_seconds, stock = _stock_scores(root, plan, course_root)
         print(
             f"nbgrader autograde: {stock_seconds:5.1f} s  {n / stock_seconds:6.2f} notebooks/s  "
             f"({stock_seconds / n:.2f} s per notebook, a kernel started for each)",
             flush=True,
         )
-        disagree = [s for s in ours if stock.get(s) is not None and abs(stock[s] - ours[s]) > 1e-9]
+        disagree += [s for s in ours if stock.get(s) is not None and abs(stock[s] - ours[s]) > 1e-9]
         missing = [s for s in ours if stock.get(s) is None]
         print(f"ratio (throughput, this grader / nbgrader): {stock_seconds / ours_seconds:.1f}x")
         print(f"scores compared: {len(ours) - len(missing)}, agree: {len(ours) - len(missing) - len(disagree)}")

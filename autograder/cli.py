@@ -17,6 +17,7 @@ import nbformat.warnings
 
 from . import report
 from .bench import BENCH_SIZE
+from .cluster import ClusterError
 from .collect import LAYOUTS, SubmissionsError
 from .grading import AssignmentError, grade
 from .limits import Limits
@@ -31,6 +32,8 @@ GRADE_EXAMPLES = """examples:
   python -m autograder grade corr2d submissions.zip --roster gradebook.csv --due 2025-03-01T23:59 --late-penalty 0.1
   python -m autograder grade corr2d canvas-download.zip --layout canvas --extensions extensions.csv
   python -m autograder grade corr2d submissions/ --only 340934,340935   # regrade two students into graded/corr2d
+  python -m autograder grade corr2d submissions/ --dask local:8               # 8 worker processes on this machine
+  python -m autograder grade corr2d submissions/ --dask tcp://10.0.0.5:8786   # a running Dask scheduler
 
 writes DIR/grades.csv, cells.csv, results.json, feedback/<student>/<notebook>.html, scores.png, report.html,
 similarity.csv, manifest.json; with --roster the roster's LMS's grade import (DIR/canvas.csv or DIR/moodle.csv);
@@ -43,7 +46,8 @@ CHECK_EXAMPLES = """examples:
 
 BENCH_EXAMPLES = """examples:
   python -m autograder bench
-  python -m autograder bench -n 60 --jobs 2 --keep /tmp/bench"""
+  python -m autograder bench -n 60 --jobs 2 --keep /tmp/bench
+  python -m autograder bench -n 16 --dask 1,2   # also on LocalClusters of 1 and 2 workers, with an estimate table"""
 
 
 def _memory(text: str) -> int:
@@ -131,6 +135,13 @@ def _grade_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="ID,ID,...",
         help="regrade these students into the existing DIR, keep everyone else's rows, write DIR/changes.csv",
     )
+    g.add_argument(
+        "--dask",
+        default=DEFAULTS.get("dask"),
+        metavar="local:N | tcp://HOST:PORT",
+        help="run the notebooks on a Dask cluster: local:N starts N worker processes here, tcp://HOST:PORT is a "
+        "running scheduler whose workers run `dask worker tcp://HOST:PORT --nthreads 1` (same files, same scores)",
+    )
     g.add_argument("--no-similarity", action="store_true", help="skip the pairwise similarity of answers")
     g.add_argument("--quiet", action="store_true", help="no progress bars, no layout line, no summary")
     return g
@@ -160,6 +171,14 @@ def _bench_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     b.add_argument("-n", type=int, default=BENCH_SIZE, help="number of submissions (default: %(default)s)")
     b.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all cores)")
     b.add_argument("--keep", type=Path, default=None, help="keep the benchmark's files in this folder")
+    b.add_argument(
+        "--dask",
+        type=lambda text: tuple(int(part) for part in text.split(",")),
+        default=(),
+        metavar="N,N",
+        help="also grade the class with --dask local:N for each N, and print an estimate for 10^4 and 10^5 notebooks",
+    )
+    b.add_argument("--no-nbgrader", action="store_true", help="skip stock nbgrader (the slow part)")
     return b
 
 
@@ -198,7 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench":
         from .bench import run_bench
 
-        return run_bench(n=args.n, jobs=args.jobs, keep=args.keep)
+        return run_bench(
+            n=args.n, jobs=args.jobs, keep=args.keep, dask_workers=args.dask, nbgrader=not args.no_nbgrader
+        )
     kwargs = {}
     if args.course is not None:
         kwargs["course_root"] = args.course.resolve()
@@ -219,9 +240,10 @@ def main(argv: list[str] | None = None) -> int:
             layout=args.layout,
             similarity=not args.no_similarity,
             echo=None if args.quiet else (lambda text: print(text, file=sys.stderr)),
+            dask=args.dask,
             **kwargs,
         )
-    except (AssignmentError, SubmissionsError, RosterError, SandboxError, OutputError) as exc:
+    except (AssignmentError, SubmissionsError, RosterError, SandboxError, OutputError, ClusterError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not args.quiet:

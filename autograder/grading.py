@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import nbformat
 import nbgrader.api
@@ -224,13 +224,23 @@ class Grader:
     """Grades submissions of one assignment: each in a fresh pair of processes of the sandbox."""
 
     def __init__(
-        self, assignment: Assignment, *, out: Path, jobs: int, sandbox: Sandbox, names: dict[str, str] | None = None
+        self,
+        assignment: Assignment,
+        *,
+        out: Path,
+        jobs: int,
+        sandbox: Sandbox | None,
+        names: dict[str, str] | None = None,
+        limits: Limits | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.assignment = assignment
         self.out = out
         self.jobs = jobs
-        self.sandbox = sandbox
+        self.sandbox = sandbox  # None when an executor runs the notebooks elsewhere
         self.names = names or {}  # student id -> the name the feedback page greets
+        self.limits = limits  # None: the sandbox's own
+        self.executor = executor
         self._db_lock = threading.Lock()
 
     def _resources(self, student_id: str) -> dict[str, Any]:
@@ -253,23 +263,18 @@ class Grader:
 
     # --- the stages of one submission ----------------------------------------------------------
 
-    def _prepare(self, submission: Submission) -> tuple[NotebookNode, list[str]]:
+    def _prepare(self, notebook: Path) -> tuple[NotebookNode, list[str]]:
         """Read and restore the notebook (stage 1). Raises UnreadableSubmission."""
-        assert submission.notebook is not None
-        nb = read_notebook(submission.notebook, max_cells=MAX_CELLS, max_cell_chars=MAX_CELL_CHARS)
+        nb = read_notebook(notebook, max_cells=MAX_CELLS, max_cell_chars=MAX_CELL_CHARS)
         with self._db_lock:
             prepared = prepare(
                 nb,
                 release=self.assignment.release,
                 release_cells=self.assignment.release_cells,
                 originals=self.assignment.originals,
-                resources=self._resources(submission.student_id),
+                resources=self._resources("student"),  # OverwriteCells reads the assignment's cells only
             )
-        notes = list(prepared.notes)
-        expected = f"{self.assignment.notebook_name}.ipynb"
-        if submission.notebook.name != expected:
-            notes.append(f"graded {submission.notebook.name!r} (expected {expected})")
-        return prepared.nb, notes
+        return prepared.nb, list(prepared.notes)
 
     def _cells_to_run(self, nb: NotebookNode) -> list[tuple[NotebookNode, dict[str, str]]]:
         """The code cells to run and how (stage 2): tests trusted, the student's cells sandboxed.
@@ -293,8 +298,12 @@ class Grader:
 
     def _execute(self, plan: list[tuple[NotebookNode, dict[str, str]]]) -> dict[str, Any]:
         """Run the cells in the sandbox (stage 3); a failing sandbox becomes a response too."""
+        if self.sandbox is None:
+            raise SandboxError("this grader has no sandbox: its executor runs the notebooks")
         try:
-            return self.sandbox.grade([job for _, job in plan], trusted_names=self.assignment.trusted_names)
+            return self.sandbox.grade(
+                [job for _, job in plan], trusted_names=self.assignment.trusted_names, limits=self.limits
+            )
         except SandboxError as exc:
             return {"cells": [], "status": "died", "cell": None, "detail": f"the grading process stopped ({exc})"}
 
@@ -356,19 +365,41 @@ class Grader:
                 student_name=self.names.get(sid, ""),
             )
 
+    def run_notebook(self, notebook: Path) -> tuple[NotebookNode, list[str], list[str]]:
+        """Stages 1 to 4 of one notebook file: the notebook with its outputs, the notes on restoring and on running.
+
+        Touches no output file and no student's data: what a cluster's worker does
+        (:mod:`autograder.cluster`); never raises for anything the student's code did.
+
+        Raises:
+            UnreadableSubmission: the file is not a notebook that can be graded.
+        """
+        nb, restored = self._prepare(notebook)
+        plan = self._cells_to_run(nb)
+        response = self._execute(plan)
+        return nb, restored, self._fill_outputs(plan, response)
+
     def grade_submission(self, submission: Submission) -> StudentResult:
         """Grade one submission through the stages above; never raises for anything the student did."""
         started = time.monotonic()
-        sid = submission.student_id
         if submission.notebook is None:
-            return self._empty_result(sid, submission.problem)
+            return self._empty_result(submission.student_id, submission.problem)
         try:
-            nb, notes = self._prepare(submission)
+            nb, restored, ran = self.run_notebook(submission.notebook)
         except UnreadableSubmission as exc:
-            return self._empty_result(sid, str(exc))
-        plan = self._cells_to_run(nb)
-        response = self._execute(plan)
-        notes += self._fill_outputs(plan, response)
+            return self._empty_result(submission.student_id, str(exc))
+        return self.finish(submission, nb, restored, ran, started=started)
+
+    def finish(
+        self, submission: Submission, nb: NotebookNode, restored: list[str], ran: list[str], *, started: float
+    ) -> StudentResult:
+        """Stages 5 and 6 of a notebook that ran: score it into the gradebook, write its feedback page."""
+        sid = submission.student_id
+        notes = list(restored)
+        expected = f"{self.assignment.notebook_name}.ipynb"
+        if submission.notebook is not None and submission.notebook.name != expected:
+            notes.append(f"graded {submission.notebook.name!r} (expected {expected})")
+        notes += ran
         score, max_score, cells, manual = self._score(sid, nb)
         state = State.GRADED
         if manual:
@@ -381,7 +412,9 @@ class Grader:
         return result
 
     def run(self, submissions: list[Submission], *, progress: bool) -> list[StudentResult]:
-        """Grade every submission with ``self.jobs`` threads; results in input order."""
+        """Grade every submission with ``self.jobs`` threads, or with the executor; results in input order."""
+        if self.executor is not None:
+            return self.executor.run(self, submissions, progress=progress)
         todo: queue.Queue[tuple[int, Submission]] = queue.Queue()
         for item in enumerate(submissions):
             todo.put(item)
@@ -413,6 +446,14 @@ class Grader:
             r if r is not None else self._empty_result(submissions[i].student_id, "no grading process could start")
             for i, r in enumerate(results)
         ]
+
+
+class Executor(Protocol):
+    """Runs :meth:`Grader.run` elsewhere (a Dask cluster: :class:`autograder.cluster.DaskExecutor`)."""
+
+    def run(self, grader: Grader, submissions: list[Submission], *, progress: bool) -> list[StudentResult]:
+        """One result per submission, in input order."""
+        ...
 
 
 def _file_option(path: Path | None) -> dict[str, str] | None:
@@ -548,6 +589,7 @@ def grade(
     layout: str = "auto",
     similarity: bool = True,
     echo: Callable[[str], None] | None = None,
+    dask: str | None = None,
 ) -> GradingRun:
     """Grade every student in ``submissions`` and write the reports into ``out``, as one set.
 
@@ -563,7 +605,9 @@ def grade(
     those students into the existing ``out``, with that run's options, and
     writes ``changes.csv``. Everything is written into a staging folder and
     swapped in whole (:mod:`autograder.outputs`). ``echo`` receives one-line
-    progress messages (the layout found).
+    progress messages (the layout found). ``dask`` (``local:N`` or a scheduler's
+    ``tcp://HOST:PORT``) runs the notebooks on a Dask cluster
+    (:mod:`autograder.cluster`); everything else, and every file, stays here.
 
     Raises:
         AssignmentError: unknown assignment, or the notebooks are another assignment's.
@@ -572,6 +616,7 @@ def grade(
             or ``only`` conflicts with the run it merges into.
         OutputError: ``out`` is in use, or (with ``only``) not the complete output of one run.
         SandboxError: no jail can be built here and ``unsandboxed`` is false, or the sandbox does not start.
+        ClusterError: ``dask`` is malformed, or its cluster cannot be reached or has no worker that can grade.
     """
     started = time.monotonic()
     install()
@@ -584,7 +629,7 @@ def grade(
         known = ", ".join(known_assignments(course_root)) or "none"
         raise AssignmentError(f"unknown assignment {assignment!r} (known: {known})")
     sandboxed = not unsandboxed if sandbox is None else sandbox.sandboxed
-    if sandboxed and sandbox is None:
+    if sandboxed and sandbox is None and dask is None:  # a cluster's workers check their own jail
         works, why = jail_available()
         if not works:
             raise SandboxError(
@@ -649,7 +694,13 @@ def grade(
         )
         names = {s.student_id: s.name for s in todo}
         graded: list[StudentResult] = []
-        if todo:
+        if todo and dask is not None:
+            from .cluster import connect
+
+            with connect(dask, sandboxed=sandboxed, limits=limits or Limits(), source=source, echo=say) as executor:
+                grader = Grader(setup, out=stage, jobs=1, sandbox=None, names=names, executor=executor)
+                graded = grader.run(todo, progress=progress)
+        elif todo:
             own = sandbox is None
             box = Sandbox(sandboxed=sandboxed, limits=limits or Limits()) if own else sandbox
             try:

@@ -186,8 +186,17 @@ class Sandbox:
                 self._zygote = Zygote(sandboxed=self.sandboxed)
             return self._zygote
 
-    def grade(self, cells: list[dict[str, Any]], *, trusted_names: frozenset[str] = frozenset()) -> dict[str, Any]:
+    def grade(
+        self,
+        cells: list[dict[str, Any]],
+        *,
+        trusted_names: frozenset[str] = frozenset(),
+        limits: Limits | None = None,
+    ) -> dict[str, Any]:
         """Run ``cells`` (``{"source", "kind"}``, kind ``student``, ``locked`` or ``test``).
+
+        ``limits`` replaces the sandbox's own for this notebook (a cluster's
+        worker keeps one sandbox for runs with different limits).
 
         ``trusted_names`` are the names that the assignment's locked and test
         cells bind: a name the student's code defines never stands for one of them
@@ -201,7 +210,7 @@ class Sandbox:
             SandboxError: the zygote itself could not be used.
         """
         sock, pid = self._live_zygote().spawn()
-        limits = self.limits
+        limits = limits or self.limits
         started = time.monotonic()
         deadline = started + limits.notebook_seconds
         records: list[dict[str, Any]] = []
