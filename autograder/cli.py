@@ -17,9 +17,8 @@ import nbformat.warnings
 
 from . import report
 from .bench import BENCH_SIZE
-from .cluster import ClusterError
 from .collect import LAYOUTS, SubmissionsError
-from .grading import AssignmentError, grade
+from .grading import AssignmentError, ClusterError, grade
 from .limits import Limits
 from .lms import RosterError
 from .outputs import OutputError

@@ -35,7 +35,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,9 +43,11 @@ from distributed import Client, KilledWorker, LocalCluster, Reschedule, Worker, 
 
 from . import __version__, report
 from .collect import Submission, sha256_of
+from .grading import ClusterError
+from .limits import Limits
 from .prepare import MAX_NOTEBOOK_BYTES, UnreadableSubmission
 from .results import StudentResult
-from .sandbox import START_TIMEOUT, Limits, Sandbox, jail_available
+from .sandbox import START_TIMEOUT, Sandbox, jail_available
 
 if TYPE_CHECKING:
     from .grading import Assignment, Grader
@@ -60,10 +61,6 @@ _ADDRESS = re.compile(r"^(?:local:(?P<n>[1-9][0-9]{0,3})|(?P<url>(?:tcp|tls)://[
 
 
 CLIENT_COST: list[float] = []  # per run: the client's seconds per notebook (``bench`` reads it)
-
-
-class ClusterError(RuntimeError):
-    """The ``--dask`` address is malformed, or the cluster cannot be used (no worker that can grade)."""
 
 
 @functools.cache
@@ -169,7 +166,7 @@ class SandboxPlugin(WorkerPlugin):
 
         assignment = self._assignment(name, source)
         assert self.sandbox is not None and self._root is not None
-        grader = Grader(assignment, out=self._root, jobs=1, sandbox=self.sandbox, limits=Limits(**limits))
+        grader = Grader(assignment, out=self._root, jobs=1, sandbox=self.sandbox, limits=Limits.from_wire(limits))
         with tempfile.TemporaryDirectory(dir=self._root) as tmp:
             path = Path(tmp) / f"{name}.ipynb"
             path.write_bytes(notebook)
@@ -216,7 +213,7 @@ class DaskExecutor:
         self.client_seconds = 0.0  # time the client spent scoring and writing pages (the run's serial part)
         self.notebooks = 0
         self._run_digest = hashlib.sha256(
-            repr((hashlib.sha256(source).hexdigest(), sorted(asdict(limits).items()), sandboxed)).encode()
+            repr((hashlib.sha256(source).hexdigest(), sorted(limits.to_wire().items()), sandboxed)).encode()
         ).hexdigest()[:12]
 
     def key(self, assignment: str, submission_sha256: str) -> str:
@@ -247,7 +244,7 @@ class DaskExecutor:
                 waiting[key] = []
                 queue.append((key, data))
             waiting[key].append(index)
-        limits = asdict(self.limits)
+        limits = self.limits.to_wire()
         pending = as_completed()
         queue.reverse()  # taken from the end: in input order
         for _ in range(min(self.window, len(queue))):

@@ -121,6 +121,10 @@ MAX_CELL_CHARS = 1_000_000  # characters of one cell
 SELF_CHECK = "self_check"  # the grade_id of the students' self-check cell, never run when grading
 
 
+class ClusterError(RuntimeError):
+    """The ``--dask`` address is malformed, or the cluster cannot be used (no worker that can grade)."""
+
+
 class AssignmentError(RuntimeError):
     """The assignment is unknown or its source notebook cannot be used."""
 
