@@ -28,7 +28,7 @@ from .helpers import ClassResult, read_results, run_cli, write_class
 DASK = Path(sys.executable).parent / "dask"
 CORRECT = solution_answers("corr2d")["corr2d"]
 # seconds per cell are wall-clock: room for the memory hog to reach its limit on a loaded 2-core machine
-GRADE_ARGS = ("--timeout", "8", "--wall-timeout", "40", "--memory", "1G", "--no-similarity", "--quiet")
+GRADE_ARGS = ("--timeout", "8", "--notebook-timeout", "40", "--memory", "1G", "--no-similarity", "--quiet")
 
 # the student's code tries to reach the worker's scheduler; its answer is right only if it cannot
 REACH_DASK = """import socket
