@@ -57,6 +57,20 @@ SECTIONS: dict[str, dict[str, tuple[str, str]]] = {
         "test_laplacian_shape": ("designing_kernels", "In two dimensions: Sobel and Laplacian"),
         "test_laplacian_values": ("designing_kernels", "In two dimensions: Sobel and Laplacian"),
     },
+    "padding_pooling": {
+        "test_output_size": ("padding_stride", "The output size"),
+        "test_output_size_refuses": ("padding_stride", "The output size"),
+        **{
+            gid: ("pooling", "Max and average pooling")
+            for gid in ("test_pool_shape", "test_pool_values", "test_pool_overlapping", "test_pool_no_builtin")
+        },
+        **{
+            gid: ("pooling", "The gradient of max pooling goes to the arg-max")
+            for gid in ("test_pool_gradient", "test_backward_values", "test_backward_overlapping")
+        },
+        "test_receptive_field": ("padding_stride", "How stride and dilation grow the receptive field"),
+        "test_receptive_field_size": ("padding_stride", "How stride and dilation grow the receptive field"),
+    },
     "one_by_one": {
         gid: ("one_by_one", "A 1 × 1 convolution is a fully connected layer on every pixel")
         for gid in (
