@@ -56,6 +56,11 @@ SECTIONS: dict[str, dict[str, tuple[str, str]]] = {
         "test_higher_differences": ("designing_kernels", "Derivatives of any order"),
         "test_laplacian_shape": ("designing_kernels", "In two dimensions: Sobel and Laplacian"),
         "test_laplacian_values": ("designing_kernels", "In two dimensions: Sobel and Laplacian"),
+        "test_centred_shape": ("designing_kernels", "Derivatives of any order"),
+        "test_centred_values": ("designing_kernels", "Derivatives of any order"),
+        "test_centred_refuses": ("designing_kernels", "The minimum size"),
+        "test_mixed_shape": ("designing_kernels", "Mixed partial derivatives"),
+        "test_mixed_values": ("designing_kernels", "Mixed partial derivatives"),
     },
     "padding_pooling": {
         "test_output_size": ("padding_stride", "The output size"),

@@ -76,11 +76,20 @@ def describe(module: Any) -> str:
     return type_name(module)
 
 
-def _without_bias(module: Any) -> str:
-    """``"a Linear without a bias"`` for a module the test built without one, else ``""``."""
-    if type(module) in (nn.Linear, nn.Conv1d, nn.Conv2d) and module.bias is None:
-        return f"{'an' if type(module) is nn.Linear else 'a'} {type(module).__name__} without a bias"
-    return ""
+def _without_bias(module: Any, params: dict[str, torch.Tensor] | None = None) -> str:
+    """``"a Linear without a bias"`` for a module without one, else ``""``.
+
+    A module the test built is read directly; one made in the student's process
+    (by another of the student's converters, see :func:`student_side`) by its
+    parameters ``params``, already read.
+    """
+    if type(module) in (nn.Linear, nn.Conv1d, nn.Conv2d):
+        kind = type(module).__name__ if module.bias is None else ""
+    elif params is not None and "bias" not in params:
+        kind = _SHORT.get(type_name(module), "").removeprefix("nn.")
+    else:
+        kind = ""
+    return f"{'an' if kind == 'Linear' else 'a'} {kind} without a bias" if kind else ""
 
 
 def converted(what: str, converter: Callable[[Any], Any], module: Any, *, charged_here: bool = False) -> Any | None:
@@ -307,7 +316,7 @@ def expect_fresh(convert: Callable[[Any], Any], original: Any, *, what: str) -> 
     try:
         result, (seen,) = call_with_inputs(what, convert, original)
     except CheckFailed:
-        if _without_bias(original):
+        if _without_bias(original, before):
             return  # fails on a module without a bias: the layout cell charges it
         raise
     _same(
