@@ -380,8 +380,33 @@ def expect_centred_refused(centred_kernel: Callable[[int, int], Any], d: int, m:
     raise CheckFailed(tagged(f"{what}: expected ValueError ({why}), but it returned {describe(K)}", "too-few-taps"))
 
 
-def expect_mixed_shape(mixed_partial_kernel: Callable[[int, int], Any], a: int, b: int) -> None:
-    """``mixed_partial_kernel(a, b)`` is a float32 tensor of shape ``(b + 1, a + 1)``."""
+def _float32_kernels(derivative_kernel: Callable[[int], Any] | None, *orders: int) -> bool:
+    """Whether ``derivative_kernel`` gives float32 tensors for ``orders`` (True without one to ask)."""
+    if derivative_kernel is None:
+        return True
+    try:
+        return all(_dtype(derivative_kernel(d)) == torch.float32 for d in orders)
+    except Exception:
+        return False
+
+
+def _dtype(K: Any) -> torch.dtype | None:
+    return K.dtype if type(K) is torch.Tensor else None
+
+
+def expect_mixed_shape(
+    mixed_partial_kernel: Callable[[int, int], Any],
+    a: int,
+    b: int,
+    derivative_kernel: Callable[[int], Any] | None = None,
+) -> None:
+    """``mixed_partial_kernel(a, b)`` is a float32 tensor of shape ``(b + 1, a + 1)``.
+
+    One slip, one charge: when ``derivative_kernel`` (the student's, which the
+    mixed kernel may be built from) is not float32 itself, test_dtype charges
+    that, and the dtype is not judged here.
+    """
+    dtype_judged = _float32_kernels(derivative_kernel, a, b)
     what = f"mixed_partial_kernel({a}, {b})"
     K = call(what, mixed_partial_kernel, a, b)
     expect(type(K) is torch.Tensor, f"{what}: expected a torch.Tensor, got {describe(K)}")
@@ -392,15 +417,22 @@ def expect_mixed_shape(mixed_partial_kernel: Callable[[int, int], Any], a: int, 
         tag="swapped-axes" if shape == (a + 1, b + 1) else "",
     )
     expect(
-        K.dtype == torch.float32,
+        K.dtype == torch.float32 or not dtype_judged,
         f"{what}: expected dtype torch.float32, got {K.dtype}",
         tag="" if K.dtype.is_floating_point else "integer-kernel",
     )
 
 
-def expect_mixed_values(mixed_partial_kernel: Callable[[int, int], Any], a: int, b: int) -> None:
+def expect_mixed_values(
+    mixed_partial_kernel: Callable[[int, int], Any], a: int, b: int, *, sign_charged: bool = False
+) -> None:
     """``mixed_partial_kernel(a, b)``, its entries read as a ``(b + 1, a + 1)`` kernel, gives a! b! on x**a y**b and
-    0 on every other monomial of total degree at most a + b (cross-correlated with ``F.conv2d``)."""
+    0 on every other monomial of total degree at most a + b (cross-correlated with ``F.conv2d``).
+
+    ``sign_charged``: the student's derivative_kernel follows the convolution convention, which
+    test_first_differences charges; a mixed kernel built from it, (-1)**(a + b) times the right one,
+    is then accepted here.
+    """
     y, x = torch.meshgrid(
         torch.arange(b + 4, dtype=torch.float64), torch.arange(a + 4, dtype=torch.float64), indexing="ij"
     )
@@ -411,9 +443,19 @@ def expect_mixed_values(mixed_partial_kernel: Callable[[int, int], Any], a: int,
     _, values = plain(K, what=what)
     expect(len(values) == (a + 1) * (b + 1), f"{what}: expected {(a + 1) * (b + 1)} entries, got {len(values)}")
     weight = torch.tensor(values, dtype=torch.float64).reshape(1, 1, b + 1, a + 1)
+    targets = {(i, j): float(math.factorial(a) * math.factorial(b)) if (i, j) == (a, b) else 0.0 for i, j in monomials}
+
+    def right(w: torch.Tensor) -> bool:
+        return all(
+            _close(F.conv2d(images[m], w)[0, 0], torch.full((1,), targets[m], dtype=torch.float64), 1e-6)
+            for m in monomials
+        )
+
+    if sign_charged and (a + b) % 2 and not right(weight) and right(-weight):
+        return  # built from 1-D kernels of the convolution convention: (-1)**(a + b) = -1 times the right one
     for i, j in monomials:
         out = F.conv2d(images[i, j], weight)[0, 0]
-        target = float(math.factorial(a) * math.factorial(b)) if (i, j) == (a, b) else 0.0
+        target = targets[i, j]
         swapped = a != b and (i, j) == (b, a)
         expect(
             _close(out, torch.full_like(out, target), 1e-6 * max(1.0, abs(target))),
