@@ -1,9 +1,10 @@
 """Which book section each test cell assesses, for the class report's pass rate per concept.
 
-By default a test cell assesses the chapter its notebook links to (the
-"Read first" link, or the last book link above the cell). :data:`SECTIONS`
-narrows that to a section for the cells that test one idea of it; a test
-checks that every page and heading named here exists in ``book/``.
+By default a test cell assesses its exercise's chapter (:data:`CHAPTERS`; the
+notebooks name their chapter in words, since a link into ``book/`` is dead in a
+downloaded notebook). :data:`SECTIONS` narrows that to a section for the cells
+that test one idea of it; a test checks that every page and heading named here
+exists in ``book/``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,16 @@ from pathlib import Path
 
 import nbformat
 from docutils.nodes import make_id
+
+# assignment -> the book page (book/<page>.md) its exercise goes with
+CHAPTERS: dict[str, str] = {
+    "corr2d": "images",
+    "matmul_conv": "conv_as_matmul",
+    "conv2d_training": "images",
+    "kernels": "designing_kernels",
+    "one_by_one": "one_by_one",
+    "padding_pooling": "padding_stride",
+}
 
 # assignment -> grade_id -> (book page, heading of the section the cell assesses)
 SECTIONS: dict[str, dict[str, tuple[str, str]]] = {
@@ -45,6 +56,25 @@ SECTIONS: dict[str, dict[str, tuple[str, str]]] = {
         "test_higher_differences": ("designing_kernels", "Derivatives of any order"),
         "test_laplacian_shape": ("designing_kernels", "In two dimensions: Sobel and Laplacian"),
         "test_laplacian_values": ("designing_kernels", "In two dimensions: Sobel and Laplacian"),
+        "test_centred_shape": ("designing_kernels", "Derivatives of any order"),
+        "test_centred_values": ("designing_kernels", "Derivatives of any order"),
+        "test_centred_refuses": ("designing_kernels", "The minimum size"),
+        "test_mixed_shape": ("designing_kernels", "Mixed partial derivatives"),
+        "test_mixed_values": ("designing_kernels", "Mixed partial derivatives"),
+    },
+    "padding_pooling": {
+        "test_output_size": ("padding_stride", "The output size"),
+        "test_output_size_refuses": ("padding_stride", "The output size"),
+        **{
+            gid: ("pooling", "Max and average pooling")
+            for gid in ("test_pool_shape", "test_pool_values", "test_pool_overlapping", "test_pool_no_builtin")
+        },
+        **{
+            gid: ("pooling", "The gradient of max pooling goes to the arg-max")
+            for gid in ("test_pool_gradient", "test_backward_values", "test_backward_overlapping")
+        },
+        "test_receptive_field": ("padding_stride", "How stride and dilation grow the receptive field"),
+        "test_receptive_field_size": ("padding_stride", "How stride and dilation grow the receptive field"),
     },
     "one_by_one": {
         gid: ("one_by_one", "A 1 × 1 convolution is a fully connected layer on every pixel")
@@ -93,11 +123,22 @@ def heading_anchor(book: Path, page: str, heading: str) -> str | None:
     return None
 
 
+def _title(path: Path) -> str:
+    """The first level-1 heading of a MyST page."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return ""
+
+
 def concepts_of(assignment: str, *, course_root: Path) -> dict[str, Concept]:
     """grade_id -> the concept each test cell of ``assignment`` assesses."""
     source = nbformat.read(course_root / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
     book = course_root / "book"
     current: Concept | None = None
+    page = CHAPTERS.get(assignment)
+    if page is not None and (book / f"{page}.md").is_file():
+        current = Concept(_title(book / f"{page}.md") or page, page)
     found: dict[str, Concept] = {}
     table = SECTIONS.get(assignment, {})
     for cell in source.cells:

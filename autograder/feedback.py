@@ -156,6 +156,17 @@ class BookLinks:
     base_url: str
     pages: frozenset[str]
     notebook: str
+    chapters: tuple[tuple[str, str], ...] = ()  # (title, document) of each chapter of the book
+
+    def chapter_url(self, title: str) -> str | None:
+        """The published address of the chapter called ``title`` (the notebooks name their
+        chapter in words, ``*Cross-correlation on images*``), or None."""
+        if not self.base_url:
+            return None
+        for name, page in self.chapters:
+            if name == title:
+                return f"{self.base_url}{page}.html"
+        return None
 
     @classmethod
     def of_course(cls, assignment: str, course_root: Path = COURSE_ROOT) -> BookLinks:
@@ -178,7 +189,23 @@ class BookLinks:
             base = ""
         toc_file = course_root / "_toc.yml"
         pages = frozenset(toc_docnames(toc_file)) if toc_file.is_file() else frozenset()
-        return cls(base.rstrip("/") + "/" if base else "", pages, f"exercises/{assignment}/{assignment}")
+        chapters = []
+        for page in sorted(pages):
+            source = course_root / f"{page}.md"
+            if page.startswith("book/") and source.is_file():
+                heading = next(
+                    (
+                        line[2:].strip()
+                        for line in source.read_text(encoding="utf-8").splitlines()
+                        if line.startswith("# ")
+                    ),
+                    "",
+                )
+                if heading:
+                    chapters.append((heading, page))
+        return cls(
+            base.rstrip("/") + "/" if base else "", pages, f"exercises/{assignment}/{assignment}", tuple(chapters)
+        )
 
     def url(self, link: str) -> str | None:
         """Where ``link`` should point from a page opened anywhere, or None if it leads nowhere there.
@@ -239,6 +266,11 @@ def _exporter_class() -> Any:
         def link(self, text: str, url: str, title: str | None = None) -> str:
             target = self.links.url(url)
             return text if target is None else super().link(text, target, title)
+
+        def emphasis(self, text: str) -> str:
+            """A chapter named in italics links to the published chapter, where there is one."""
+            target = self.links.chapter_url(html.unescape(text))
+            return super().emphasis(text if target is None else super().link(text, target))
 
     class FeedbackExporter(HTMLExporter):
         """nbconvert's HTML exporter without its final BeautifulSoup pass, with markdown escaped.

@@ -79,7 +79,8 @@ class StudentError(Exception):
         if self.where:
             text += f" in your code ({self.where})"
         kind = type(self).__name__
-        return f"{text} with {kind} in a hidden test (its message is not shown; run the visible tests to see it)"
+        # the visible tests may well pass: the test's own words say what about the input matters
+        return f"{text} with {kind} in a hidden test (its message is not shown: it could repeat the hidden inputs)"
 
 
 _error_classes: dict[str, type] = {}

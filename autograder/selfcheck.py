@@ -16,6 +16,7 @@ the visible tests would give, and exits 1 when anything is wrong, 0 otherwise.
 from __future__ import annotations
 
 import ast
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,15 +49,20 @@ class CheckReport:
 
     assignment: str
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     tests: list[TestLine] = field(default_factory=list)
     sandboxed: bool = False
+    file: str = ""  # the name of the file checked
 
     @property
     def ok(self) -> bool:
         return not self.problems and all(t.passed for t in self.tests)
 
     def format(self) -> str:
-        lines = [f"Checking {self.assignment}.ipynb (visible tests only; the grader also runs hidden tests)"]
+        lines = [
+            f"Checking {self.file or self.assignment + '.ipynb'} (visible tests only; the grader also runs hidden tests)"
+        ]
+        lines.extend(f"  note: {note}" for note in self.notes)
         if not self.sandboxed:
             lines.append("  note: no sandbox on this machine: your code ran as a normal program")
         for problem in self.problems:
@@ -153,8 +159,11 @@ def _job(nb: NotebookNode, release: NotebookNode) -> list[tuple[str, dict[str, s
     return plan
 
 
-def check(path: Path, *, course_root: Path, limits: Limits | None = None) -> CheckReport:
+def check(path: Path, *, course_root: Path, limits: Limits | None = None, assignment: str = "") -> CheckReport:
     """Check the notebook at ``path``; see the module docstring.
+
+    ``assignment``: the exercise it is, when known (the self-check cell knows it);
+    otherwise it is read from the file's name.
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
@@ -162,13 +171,14 @@ def check(path: Path, *, course_root: Path, limits: Limits | None = None) -> Che
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist")
     known = sorted(p.parent.name for p in (course_root / "exercises").glob("*/*.ipynb") if p.stem == p.parent.name)
-    assignment = path.stem if path.stem in known else ""
+    if assignment not in known:
+        assignment = path.stem if path.stem in known else ""
     if not assignment:
         for name in known:
             if path.stem.startswith(name) or name in path.stem:
                 assignment = name
                 break
-    report = CheckReport(assignment or path.stem)
+    report = CheckReport(assignment or path.stem, file=path.name)
     if not assignment:
         report.problems.append(f"{path.name} is not the name of an exercise: name it one of {', '.join(known)}.ipynb")
         return report
@@ -222,14 +232,83 @@ def check(path: Path, *, course_root: Path, limits: Limits | None = None) -> Che
     return report
 
 
-def run_check(notebook: str | Path, *, course_root: Path | None = None) -> bool:
-    """Check ``notebook`` and print the report; the one line of a notebook's last cell.
+def running_notebook() -> Path | None:
+    """The notebook file this kernel runs, where the front end says which it is, else None.
 
-    Save the notebook first: what is checked is the file on disk. Returns True
-    when nothing is wrong.
+    JupyterLab and Notebook 7 (jupyter_server 2) tell the kernel its session's
+    path (``__session__``, ``JPY_SESSION_NAME``); VS Code sets ``__vsc_ipynb_file__``.
+    The path may be relative to the server's root: then the file of that name in
+    the kernel's folder is the notebook.
+    """
+    said: list[str] = []
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        shell = None
+    else:
+        shell = get_ipython()
+    namespace = getattr(shell, "user_ns", None) or {}
+    said += [namespace.get(name) for name in ("__vsc_ipynb_file__", "__session__")]
+    said.append(os.environ.get("JPY_SESSION_NAME"))
+    for text in said:
+        if not isinstance(text, str) or not text.endswith(".ipynb"):
+            continue
+        path = Path(text)
+        for candidate in (path, Path.cwd() / path.name):
+            if candidate.is_file():
+                return candidate.resolve()
+    return None
+
+
+def _copies(assignment: str, folder: Path) -> list[Path]:
+    """The notebooks in ``folder`` that are copies of ``assignment``: ``kernels.ipynb``,
+    ``kernels (1).ipynb``, ``kernels-2.ipynb``, ``Copy of kernels.ipynb``; newest first."""
+    found = [p for p in folder.glob("*.ipynb") if assignment in p.stem and p.is_file()]
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def notebook_to_check(notebook: str | Path) -> tuple[Path, list[str]]:
+    """The file the self-check cell of ``notebook``'s exercise checks, and notes on how it was chosen.
+
+    The notebook the kernel runs when the front end says which it is (a
+    re-download saved as ``kernels (1).ipynb`` checks itself, not an older
+    ``kernels.ipynb`` beside it); else the most recently saved copy of the
+    exercise in ``notebook``'s folder (the cell asks to save first).
+
+    Raises:
+        FileNotFoundError: no copy of the exercise is there.
+    """
+    given = Path(notebook)
+    assignment = given.stem
+    running = running_notebook()
+    if running is not None:
+        return running, []
+    copies = _copies(assignment, given.parent if given.parent != Path() else Path.cwd())
+    if not copies:
+        raise FileNotFoundError(f"{given} does not exist: save the notebook, then run the check again")
+    notes = []
+    if len(copies) > 1:
+        others = ", ".join(p.name for p in copies[1:])
+        notes.append(
+            f"this folder has {len(copies)} copies of the exercise; checked the most recently saved, "
+            f"{copies[0].name} (also there: {others})"
+        )
+    return copies[0], notes
+
+
+def run_check(notebook: str | Path, *, course_root: Path | None = None) -> bool:
+    """Check the notebook this cell runs in and print the report; the one line of a notebook's last cell.
+
+    ``notebook`` names the exercise (``"kernels.ipynb"``); the file checked is
+    the notebook the kernel runs, or the most recently saved copy of the
+    exercise (:func:`notebook_to_check`). Save the notebook first: what is
+    checked is the file on disk. Returns True when nothing is wrong.
     """
     from .layout import COURSE_ROOT
 
-    report = check(Path(notebook), course_root=(course_root or COURSE_ROOT).resolve())
+    path, notes = notebook_to_check(notebook)
+    root = (course_root or COURSE_ROOT).resolve()
+    report = check(path, course_root=root, assignment=Path(notebook).stem)
+    report.notes[:0] = notes
     print(report.format())
     return report.ok

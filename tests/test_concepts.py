@@ -26,3 +26,12 @@ def test_section_table_names_existing_headings(assignment: str, gid: str, page: 
     """Every cell the table names exists, and its heading exists on its page (the report's link has an anchor)."""
     assert gid in graded_cells(assignment), f"SECTIONS names {assignment}/{gid}, which is no test cell"
     assert heading_anchor(ROOT / "book", page, heading), f"{assignment}/{gid}: no heading {heading!r} in book/{page}.md"
+
+
+def test_every_assignment_names_its_chapter() -> None:
+    """Each exercise has its chapter in CHAPTERS (its notebook names it in words, without a link)."""
+    from autograder.concepts import CHAPTERS
+
+    assert set(ASSIGNMENTS) <= set(CHAPTERS), sorted(set(ASSIGNMENTS) - set(CHAPTERS))
+    for page in CHAPTERS.values():
+        assert (ROOT / "book" / f"{page}.md").is_file(), page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -81,3 +82,12 @@ def release_lines(assignment: str) -> set[str]:
     """Lines of the release's visible cells (a hidden line may repeat a visible one)."""
     nb = nbformat.read(ROOT / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
     return {line.strip() for c in nb.cells for line in c.source.splitlines()}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_notebook_links_work_outside_the_book(assignment: str) -> None:
+    """A downloaded notebook has no relative link (``../../book/images.md`` is dead outside the book)."""
+    released = nbformat.read(ROOT / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
+    for i, cell in enumerate(released.cells):
+        for target in re.findall(r"\]\(([^)\s]+)\)", cell.source):
+            assert re.match(r"https?://|#", target), f"{assignment}: cell {i} links to {target!r}"

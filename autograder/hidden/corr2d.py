@@ -17,7 +17,7 @@ import torch
 from torch.nn import functional as F
 
 from autograder.checks import expect, expect_close, expect_tensor, max_abs_diff, plain, tolerance_for
-from autograder.course import record_ops
+from autograder.course import autograd_ops, record_ops
 
 __all__ = [
     "call_text",
@@ -25,6 +25,7 @@ __all__ = [
     "expect_gradients",
     "expect_unchanged",
     "expect_values",
+    "graph_ops",
     "reference",
     "tolerance",
     "values_right",
@@ -138,6 +139,22 @@ def expect_depends_on_inputs(corr2d: object, X: torch.Tensor, K: torch.Tensor, *
             f"{what}: the result stays {_short(Y)} when {name.split()[-1]} is doubled; "
             "the house rules earn points only for a corr2d that computes its result from X and K",
         )
+
+
+def graph_ops(corr2d: object, X: torch.Tensor, K: torch.Tensor) -> list[str]:
+    """The autograd nodes behind ``corr2d(X, K)`` for copies of X and K that require grad.
+
+    One slip, one charge: a ``corr2d`` that fails on inputs requiring grad (NumPy's
+    ``X.numpy()`` without ``detach()``) is charged by the gradient cell, whose
+    requirement that is; here it has no graph to look at: ``[]``. The inputs are
+    non-leaf, so an answer that writes into X in place still runs.
+    """
+    Xg, Kg = X.clone().requires_grad_(True) + 0, K.clone().requires_grad_(True) + 0
+    try:
+        _, nodes = autograd_ops(corr2d, Xg, Kg)
+    except Exception:  # not differentiable: test_gradients charges it
+        return []
+    return nodes
 
 
 def _short(Y: torch.Tensor) -> str:

@@ -23,6 +23,9 @@ __all__ = [
     "call",
     "describe",
     "failure",
+    "expect_centred_refused",
+    "expect_centred_shape",
+    "expect_centred_values",
     "expect_entries",
     "expect_exact_on_polynomials",
     "expect_kernel_dtype",
@@ -30,6 +33,8 @@ __all__ = [
     "expect_laplacian_dtype",
     "expect_laplacian_shape",
     "expect_laplacian_values",
+    "expect_mixed_shape",
+    "expect_mixed_values",
     "expect_refused",
     "expect_zero_order",
     "flipped_convention",
@@ -298,3 +303,164 @@ def expect_laplacian_values(laplacian_kernel: Callable[[], Any]) -> None:
         atol=1e-6,
         hint="use only the centre and its four neighbours: f(i, j-1) + f(i, j+1) + f(i-1, j) + f(i+1, j) - 4 f(i, j)",
     )
+
+
+def _vandermonde_kernel(d: int, offsets: torch.Tensor) -> torch.Tensor:
+    """The kernel at ``offsets`` that gives d! on t**d and 0 on the other powers below len(offsets)."""
+    n = len(offsets)
+    V = torch.stack([offsets**q for q in range(n)])
+    rhs = torch.zeros(n, dtype=torch.float64)
+    rhs[d] = math.factorial(d)
+    return torch.linalg.solve(V, rhs)
+
+
+def expect_centred_shape(centred_kernel: Callable[[int, int], Any], d: int, m: int) -> None:
+    """``centred_kernel(d, m)`` is a float64 tensor of shape ``(1, 2m + 1)``."""
+    what = f"centred_kernel({d}, {m})"
+    K = call(what, centred_kernel, d, m)
+    expect(type(K) is torch.Tensor, f"{what}: expected a torch.Tensor, got {describe(K)}")
+    shape = tuple(int(n) for n in K.shape)
+    expect(shape == (1, 2 * m + 1), f"{what}: expected shape (1, {2 * m + 1}), one tap per offset -m..m, got {shape}")
+    expect(
+        K.dtype == torch.float64,
+        f"{what}: expected dtype torch.float64 (solve the Vandermonde system in float64), got {K.dtype}",
+        tag="" if K.dtype.is_floating_point else "integer-kernel",
+    )
+
+
+def expect_centred_values(centred_kernel: Callable[[int, int], Any], d: int, m: int) -> None:
+    """The entries of ``centred_kernel(d, m)`` (row-major, whatever the shape and dtype) solve the Vandermonde
+    system at offsets -m..m: d! on t**d and 0 on every other power up to t**(2m), at the window's centre."""
+    offsets = torch.arange(-m, m + 1, dtype=torch.float64)
+    expected = _vandermonde_kernel(d, offsets)
+    one_sided = _vandermonde_kernel(d, torch.arange(0, 2 * m + 1, dtype=torch.float64))
+    what = f"centred_kernel({d}, {m})"
+    K = call(what, centred_kernel, d, m)
+    _, values = plain(K, what=what)
+    expect(len(values) == 2 * m + 1, f"{what}: expected {2 * m + 1} entries (offsets -m..m), got {len(values)}")
+    got = torch.tensor(values, dtype=torch.float64)
+    scale = max(1.0, float(math.factorial(d)))
+    expect(
+        not (torch.allclose(got, one_sided, rtol=1e-6, atol=1e-6 * scale) and not torch.allclose(one_sided, expected)),
+        f"{what}: the entries solve the system at the offsets 0..{2 * m}, one side of the output's sample; "
+        f"a centred kernel has its taps at -{m}..{m}",
+        tag="one-sided-offsets",
+    )
+    expect(
+        not (d > 1 and torch.allclose(got * math.factorial(d), expected, rtol=1e-6, atol=1e-6 * scale)),
+        f"{what}: the entries give 1 on t**{d}, not the {d}-th derivative {d}! = {math.factorial(d)}",
+        tag="missing-factorial",
+    )
+    for q in range(2 * m + 1):
+        response = float((got * offsets**q).sum())
+        target = float(math.factorial(d)) if q == d else 0.0
+        expect(
+            math.isclose(response, target, rel_tol=1e-6, abs_tol=1e-6 * scale * max(1.0, float(m) ** q)),
+            f"{what} on samples of t**{q}, at the centre t = 0 of the window -{m}..{m}: expected the {d}-th "
+            f"derivative {target:g}, got {response:.6g} (the sum of c_j * j**{q})",
+        )
+    expect_close(got, expected, what=what, rtol=1e-6, atol=1e-6 * scale)
+
+
+def expect_centred_refused(centred_kernel: Callable[[int, int], Any], d: int, m: int) -> None:
+    """``centred_kernel(d, m)`` raises ValueError: too few taps, or a negative d or m."""
+    what = f"centred_kernel({d}, {m})"
+    if d < 0 or m < 0:
+        why = (
+            "there is no derivative of negative order" if d < 0 else "m counts taps on each side: it cannot be negative"
+        )
+    else:
+        why = f"a {d}-th derivative needs at least {d + 1} taps, m = {m} gives {2 * m + 1}"
+    try:
+        K = centred_kernel(d, m)
+    except ValueError:
+        return
+    except Exception as error:
+        raise CheckFailed(f"{what} raised {failure(error)}; expected ValueError: {why}") from error
+    raise CheckFailed(tagged(f"{what}: expected ValueError ({why}), but it returned {describe(K)}", "too-few-taps"))
+
+
+def _float32_kernels(derivative_kernel: Callable[[int], Any] | None, *orders: int) -> bool:
+    """Whether ``derivative_kernel`` gives float32 tensors for ``orders`` (True without one to ask)."""
+    if derivative_kernel is None:
+        return True
+    try:
+        return all(_dtype(derivative_kernel(d)) == torch.float32 for d in orders)
+    except Exception:
+        return False
+
+
+def _dtype(K: Any) -> torch.dtype | None:
+    return K.dtype if type(K) is torch.Tensor else None
+
+
+def expect_mixed_shape(
+    mixed_partial_kernel: Callable[[int, int], Any],
+    a: int,
+    b: int,
+    derivative_kernel: Callable[[int], Any] | None = None,
+) -> None:
+    """``mixed_partial_kernel(a, b)`` is a float32 tensor of shape ``(b + 1, a + 1)``.
+
+    One slip, one charge: when ``derivative_kernel`` (the student's, which the
+    mixed kernel may be built from) is not float32 itself, test_dtype charges
+    that, and the dtype is not judged here.
+    """
+    dtype_judged = _float32_kernels(derivative_kernel, a, b)
+    what = f"mixed_partial_kernel({a}, {b})"
+    K = call(what, mixed_partial_kernel, a, b)
+    expect(type(K) is torch.Tensor, f"{what}: expected a torch.Tensor, got {describe(K)}")
+    shape = tuple(int(n) for n in K.shape)
+    expect(
+        shape == (b + 1, a + 1),
+        f"{what}: expected shape ({b + 1}, {a + 1}) (rows: y, columns: x), got {shape}",
+        tag="swapped-axes" if shape == (a + 1, b + 1) else "",
+    )
+    expect(
+        K.dtype == torch.float32 or not dtype_judged,
+        f"{what}: expected dtype torch.float32, got {K.dtype}",
+        tag="" if K.dtype.is_floating_point else "integer-kernel",
+    )
+
+
+def expect_mixed_values(
+    mixed_partial_kernel: Callable[[int, int], Any], a: int, b: int, *, sign_charged: bool = False
+) -> None:
+    """``mixed_partial_kernel(a, b)``, its entries read as a ``(b + 1, a + 1)`` kernel, gives a! b! on x**a y**b and
+    0 on every other monomial of total degree at most a + b (cross-correlated with ``F.conv2d``).
+
+    ``sign_charged``: the student's derivative_kernel follows the convolution convention, which
+    test_first_differences charges; a mixed kernel built from it, (-1)**(a + b) times the right one,
+    is then accepted here.
+    """
+    y, x = torch.meshgrid(
+        torch.arange(b + 4, dtype=torch.float64), torch.arange(a + 4, dtype=torch.float64), indexing="ij"
+    )
+    monomials = [(i, j) for i in range(a + b + 1) for j in range(a + b + 1 - i)]
+    images = {(i, j): (x**i * y**j)[None, None] for i, j in monomials}
+    what = f"mixed_partial_kernel({a}, {b})"
+    K = call(what, mixed_partial_kernel, a, b)
+    _, values = plain(K, what=what)
+    expect(len(values) == (a + 1) * (b + 1), f"{what}: expected {(a + 1) * (b + 1)} entries, got {len(values)}")
+    weight = torch.tensor(values, dtype=torch.float64).reshape(1, 1, b + 1, a + 1)
+    targets = {(i, j): float(math.factorial(a) * math.factorial(b)) if (i, j) == (a, b) else 0.0 for i, j in monomials}
+
+    def right(w: torch.Tensor) -> bool:
+        return all(
+            _close(F.conv2d(images[m], w)[0, 0], torch.full((1,), targets[m], dtype=torch.float64), 1e-6)
+            for m in monomials
+        )
+
+    if sign_charged and (a + b) % 2 and not right(weight) and right(-weight):
+        return  # built from 1-D kernels of the convolution convention: (-1)**(a + b) = -1 times the right one
+    for i, j in monomials:
+        out = F.conv2d(images[i, j], weight)[0, 0]
+        target = targets[i, j]
+        swapped = a != b and (i, j) == (b, a)
+        expect(
+            _close(out, torch.full_like(out, target), 1e-6 * max(1.0, abs(target))),
+            f"{what} on samples of x**{i} * y**{j} (x along the columns, y along the rows): expected {target:g} "
+            f"everywhere, got {_fmt(out.reshape(-1).tolist()[:6])}"
+            + ("; x and y are swapped: the rows of the kernel are y" if swapped else ""),
+            tag="swapped-axes" if swapped else "",
+        )
