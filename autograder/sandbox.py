@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .limits import Limits
-from .protocol import ProtocolError, receive, send, send_fd
+from .wire import ProtocolError, receive, send, send_fd
 
 log = logging.getLogger(__name__)
 

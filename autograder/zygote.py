@@ -4,7 +4,7 @@ Run as ``python -m autograder.zygote FD [--sandboxed]`` by :mod:`autograder.sand
 It prepares the jail (:func:`autograder.jail.prepare_zygote`), imports torch,
 IPython and the course helpers once, says ``ready`` on the control socket
 ``FD``, and then serves one kind of request: ``spawn`` with a socket attached,
-answered with the pid of a forked test process (:mod:`autograder.testproc`)
+answered with the pid of a forked test process (:mod:`autograder.trusted.testproc`)
 that talks to the grader on that socket.
 
 The zygote never runs student code and never reads anything but the grader's
@@ -46,9 +46,9 @@ def _warm_up() -> None:
 
     import autograder.checks  # noqa: F401
     import autograder.course  # noqa: F401
-    import autograder.proxy  # noqa: F401
-    import autograder.student  # noqa: F401
-    import autograder.testproc  # noqa: F401
+    import autograder.jail.student  # noqa: F401
+    import autograder.trusted.proxy  # noqa: F401
+    import autograder.trusted.testproc  # noqa: F401
 
     torch.set_num_threads(1)
     X = torch.randn(4, 5, dtype=torch.float64, requires_grad=True)
@@ -82,8 +82,8 @@ def main(argv: list[str]) -> int:
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)  # stray prints of imports must go nowhere
     _warm_up()
-    from . import testproc
-    from .protocol import PeerClosed, receive_fd, send
+    from .trusted import testproc
+    from .wire import PeerClosed, receive_fd, send
 
     control = socket.socket(fileno=fd)
     send(control, {"ready": True, "pid": os.getpid()})

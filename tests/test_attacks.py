@@ -299,7 +299,7 @@ for header in (b'{"id": %d, "names": {"corr2d": 1}, "outputs": [{"output_type": 
     server.sock.sendall(struct.pack(">I", len(header)) + header)
 """,
         "empty_tensor_of_huge_shape": """
-import torch, autograder.protocol as _p, autograder.student as _s
+import torch, autograder.wire as _p, autograder.jail.student as _s
 _p._check_empty = lambda shape, numel: None  # this side's own check is the student's to remove
 _encode = _s.StudentServer._encode
 def _huge(self, value):  # (10**8, 0) holds nothing; .tolist() of it builds 10**8 lists in the tests' process
@@ -307,7 +307,7 @@ def _huge(self, value):  # (10**8, 0) holds nothing; .tolist() of it builds 10**
 _s.StudentServer._encode = _huge
 """,
         "leak_hidden_inputs": """
-import torch, autograder.student as _s
+import torch, autograder.jail.student as _s
 _call = _s.StudentServer._call
 def _leaky(self, target, header, blobs):
     def leaky(*args, **kwargs):

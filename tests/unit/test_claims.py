@@ -1,4 +1,4 @@
-"""No text the student's process chooses reaches a hidden test's message (autograder.claims).
+"""No text the student's process chooses reaches a hidden test's message (autograder.trusted.claims).
 
 A real student process (forked, unsandboxed) answers a test process whose
 hidden test cell reads a marker string through every channel that can carry
@@ -14,8 +14,9 @@ import socket
 import pytest
 import torch
 
-from autograder import claims, course, proxy, testproc
-from autograder.protocol import RemoteError
+from autograder import course
+from autograder.trusted import claims, proxy, testproc
+from autograder.wire import RemoteError
 
 MARKER = "MARKER7Q"
 
@@ -100,7 +101,7 @@ CHANNELS = {
 PRELUDE = """
 from autograder.checks import type_label
 from autograder.course import parameters, record_constructions, record_ops, shared_parameters, type_name
-from autograder.proxy import describe_call
+from autograder.trusted.proxy import describe_call
 from autograder.hidden import failure
 
 def failure_of(fn, *args):
@@ -122,7 +123,7 @@ def runner():
         code = 0
         try:
             ours.close()
-            from autograder.student import run
+            from autograder.jail.student import run
 
             run(theirs, cell_timeout=10, max_output=10_000)
         except BaseException:  # noqa: BLE001

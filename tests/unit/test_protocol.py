@@ -11,7 +11,7 @@ import numpy
 import pytest
 import torch
 
-from autograder.protocol import (
+from autograder.wire import (
     Deadline,
     Decoder,
     Encoder,

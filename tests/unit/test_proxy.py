@@ -9,8 +9,9 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from autograder import checks, course, proxy, testproc
-from autograder.protocol import Encoder
+from autograder import checks, course
+from autograder.trusted import proxy, testproc
+from autograder.wire import Encoder
 
 STUDENT = """
 import torch
@@ -91,7 +92,7 @@ def odd(X):
     return Odd()
 
 def leaks(X):
-    import autograder.student as s
+    import autograder.jail.student as s
     s.student_frames = lambda tb: (("cell 1", 99, "LEAK " + str(X.tolist())), ("cell 1", 2, "LEAK"))
     raise ValueError("LEAK in the message")
 """
@@ -105,7 +106,7 @@ def session():
         code = 0
         try:
             ours.close()
-            from autograder.student import run
+            from autograder.jail.student import run
 
             run(theirs, cell_timeout=10, max_output=10_000)
         except BaseException:  # noqa: BLE001

@@ -14,6 +14,11 @@ kernel kills the whole pid namespace with P1, so a SIGKILL of P0 ends the jail.
 All mounts belong to host root (or the first user namespace); the jailed
 processes live in the second one, which owns none of their namespaces, so no
 capability they could regain would let them touch a mount.
+
+This package is the jailed side of the trust boundary: the jail itself, here,
+and :mod:`autograder.jail.student`, which runs inside it with the student's
+code. The trusted side is :mod:`autograder.trusted`; the two speak only
+:mod:`autograder.wire`.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ import sysconfig
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .limits import Limits
+from ..limits import Limits
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 This module runs inside the jail, with the student's code, so nothing in it is
 trusted by anyone: it only ever *answers*. The trusted test process sends one
-request at a time on the socket (:mod:`autograder.protocol`) and reads one
+request at a time on the socket (:mod:`autograder.wire`) and reads one
 reply per request:
 
 ``exec``           run a student cell; reply with its outputs and the callables it (re)defined
@@ -35,8 +35,8 @@ from typing import Any
 
 import torch
 
-from . import course
-from .protocol import Decoder, Encoder, Handle, ProtocolError, RemoteError, receive, send
+from .. import course
+from ..wire import Decoder, Encoder, Handle, ProtocolError, RemoteError, receive, send
 
 MAX_MESSAGE = 4000  # characters of an exception message sent back
 MAX_FRAMES = 12

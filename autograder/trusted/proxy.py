@@ -13,10 +13,10 @@ Arguments cross as copies, and nothing a reply holds is ever written into an
 object of the test process: a test that must know whether an input was
 changed in place asks for the input's after-state as separate data
 (:func:`autograder.course.call_with_inputs`). While a hidden part of a test
-runs, no string of a reply is kept (:mod:`autograder.claims`).
+runs, no string of a reply is kept (:mod:`autograder.trusted.claims`).
 
 Nothing here evaluates what the student process sends: replies are decoded by
-:mod:`autograder.protocol` into plain values and handles only.
+:mod:`autograder.wire` into plain values and handles only.
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ from typing import Any
 
 import torch
 
-from . import claims, course
-from .protocol import Decoder, Encoder, PeerClosed, ProtocolError, receive, send
+from .. import course
+from ..wire import Decoder, Encoder, PeerClosed, ProtocolError, receive, send
+from . import claims
 
 _TYPE_NAME = re.compile(r"[A-Za-z_<][A-Za-z0-9_.<>]{0,199}")  # a remote type name: "mod.Net", "f.<locals>.Inner"
 GRACE = 5.0  # seconds past a request's own limit before the student process is given up on
@@ -232,7 +233,7 @@ class Session:
         """``dec.decode(data)``; a reply that is not plain data stops the student process.
 
         While a hidden part of a test runs, every string of the reply is replaced by text the
-        test side wrote (:func:`autograder.claims.withhold`).
+        test side wrote (:func:`autograder.trusted.claims.withhold`).
 
         Raises:
             StudentGone: the reply is malformed (its own words are never shown: they are the student's).
@@ -324,7 +325,7 @@ class Session:
         """Run the course helper ``name`` in the student process; its reply is the student's claim.
 
         The arguments go as copies; the reply is held to the type the helper promises
-        (:func:`autograder.claims.checked_helper_result`).
+        (:func:`autograder.trusted.claims.checked_helper_result`).
 
         Raises:
             claims.ClaimRefused: the reply is not what the helper returns.

@@ -2,7 +2,7 @@
 
 Forked by the zygote for one submission. Before it reads anything of the job
 it forks the student process, which enters its jail (:mod:`autograder.jail`)
-and serves :mod:`autograder.student` on one socket: the student process never
+and serves :mod:`autograder.jail.student` on one socket: the student process never
 holds a test, an expected value or a helper of the tests in its memory.
 
 Then it reads the job from the grader (the notebook's cells and the limits),
@@ -34,10 +34,10 @@ import time
 import warnings
 from typing import Any
 
+from ..jail.student import CappedStream
+from ..limits import Limits
+from ..wire import ProtocolError, receive, send
 from . import proxy
-from .limits import Limits
-from .protocol import ProtocolError, receive, send
-from .student import CappedStream
 
 OUTPUT_TYPES = {"stream", "error", "execute_result", "display_data"}
 JOB_CAP = 64 * 2**20  # the grader's job: the cells of a notebook of up to prepare.MAX_NOTEBOOK_BYTES
@@ -90,7 +90,7 @@ def start_student(limits: Limits, *, sandboxed: bool) -> tuple[socket.socket, in
         try:
             ours.close()
             if sandboxed:
-                from . import jail
+                from .. import jail
 
                 jail.enter(
                     limits,
@@ -98,7 +98,7 @@ def start_student(limits: Limits, *, sandboxed: bool) -> tuple[socket.socket, in
                 )
             else:
                 _unsandboxed_limits(limits, keep=theirs.fileno())
-            from .student import run
+            from ..jail.student import run
 
             run(theirs, cell_timeout=limits.cell_timeout, max_output=limits.max_output)
         except BaseException:  # noqa: BLE001  (the child must end with os._exit)

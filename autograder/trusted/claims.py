@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from .protocol import RemoteError
+from ..wire import RemoteError
 
 __all__ = ["PLACEHOLDER", "ClaimRefused", "checked_helper_result", "known_text", "withhold"]
 
