@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import io
 import itertools
 import linecache
 import os
@@ -36,6 +35,7 @@ from typing import Any
 import torch
 
 from .. import course
+from ..capped import CappedStream
 from ..wire import Decoder, Encoder, Handle, ProtocolError, RemoteError, receive, send
 
 MAX_MESSAGE = 4000  # characters of an exception message sent back
@@ -47,41 +47,6 @@ MODULE_CLASSES = {"Linear": torch.nn.Linear, "Conv1d": torch.nn.Conv1d, "Conv2d"
 
 class CellTimeout(BaseException):
     """Raised inside a cell that ran longer than its time limit."""
-
-
-class CappedStream(io.TextIOBase):
-    """A text stream that keeps at most ``budget`` characters (shared by stdout and stderr)."""
-
-    def __init__(self, name: str, budget: list[int]) -> None:
-        self.name = name
-        self._budget = budget
-        self._parts: list[str] = []
-        self.dropped = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        if not isinstance(text, str):
-            text = str(text)
-        room = self._budget[0]
-        if room > 0:
-            self._parts.append(text[:room])
-            self._budget[0] = room - min(room, len(text))
-        self.dropped += max(0, len(text) - room)
-        return len(text)
-
-    def flush(self) -> None:
-        return None
-
-    def isatty(self) -> bool:
-        return False
-
-    def getvalue(self) -> str:
-        text = "".join(self._parts)
-        if self.dropped:
-            text += f"\n[output truncated: {self.dropped} more characters were printed]\n"
-        return text
 
 
 def student_frames(tb: Any) -> tuple[tuple[str, int, str], ...]:

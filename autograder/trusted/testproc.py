@@ -34,7 +34,7 @@ import time
 import warnings
 from typing import Any
 
-from ..jail.student import CappedStream
+from ..capped import CappedStream
 from ..limits import Limits
 from ..wire import ProtocolError, receive, send
 from . import proxy

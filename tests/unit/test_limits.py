@@ -33,4 +33,4 @@ def test_the_notebook_timeout_has_one_name_and_its_default_follows_the_cell_time
     assert Limits(notebook_timeout=7).notebook_seconds == 7
     args = build_parser().parse_args(["grade", "corr2d", "x", "--notebook-timeout", "12"])
     assert args.notebook_timeout == 12 and args.timeout == Limits().cell_timeout
-    assert "--notebook-timeout" not in build_parser().format_help()
+    assert "--wall-timeout" not in build_parser().format_help()  # the earlier second name is gone
