@@ -43,6 +43,7 @@ class CellResult:
     points: float
     max_points: float
     message: str = ""
+    answer: str = ""  # a manually graded cell's answer as submitted (the review shows it and hashes it)
 
     @property
     def tags(self) -> list[str]:
