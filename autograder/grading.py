@@ -48,7 +48,7 @@ from .lms import RosterError
 from .outputs import OutputDir, OutputError
 from .prepare import UnreadableSubmission, bound_names, prepare, read_notebook
 from .results import CellResult, GradingRun, State, StudentResult
-from .review import carry as written
+from .review import carry as reviewed
 from .sandbox import Limits, Sandbox, SandboxError, jail_available
 from .similarity import Pair
 from .similarity import compare as compare_answers
@@ -680,7 +680,7 @@ def grade(
                 policy=policy,
                 source_sha256=source_sha256,
             )
-        results = written.carry_over(results, out=out, stage=stage, full=wanted is None, source=source)
+        results = reviewed.carry_over(results, out=out, stage=stage, full=wanted is None, source=source)
         regraded = [r.student_id for r in results] if wanted is not None else []
         merged = {**previous, **{r.student_id: r for r in results}}
         run = GradingRun(

@@ -79,7 +79,9 @@ def section(result: StudentResult, questions: Questions) -> str:
     """The feedback page's part on written answers: points, the rubric's feedback and the comment of each."""
     parts = [BEGIN_MARK, '<section class="written-answers" style="margin:2em auto;max-width:900px">']
     parts.append("<h2>Written answers, graded by hand</h2>")
-    parts.append(f"<p>Total score with the written answers: <strong>{result.score:g} / {result.max_score:g}</strong></p>")
+    parts.append(
+        f"<p>Total score with the written answers: <strong>{result.score:g} / {result.max_score:g}</strong></p>"
+    )
     for cell in result.cells:
         if cell.grade_id not in result.manual:
             continue
@@ -101,6 +103,23 @@ def rewrite_page(page: str, result: StudentResult, questions: Questions) -> str:
     start, end = page.find(BEGIN_MARK), page.find(END_MARK)
     if start != -1 and end > start:
         page = page[:start] + page[end + len(END_MARK) :]
+    page = re.sub(
+        r"(<h4>[^<]*\(Score: )[0-9.]+( / [0-9.]+\)</h4>)",
+        lambda m: f"{m.group(1)}{result.score:.1f}{m.group(2)}",
+        page,
+        count=1,
+    )
+    for cell in result.cells:
+        if cell.grade_id not in result.manual:
+            continue
+        gid = re.escape(html.escape(cell.grade_id))
+        for pattern in (
+            rf'(<a href="#{gid}">[^<]*</a> \(Score: )[0-9.]+( / )',  # the page's table of contents
+            rf'(<a name="{gid}"></a><div class="panel-heading">.{{0,300}}?Score: )[0-9.]+( / )',  # the cell's heading
+        ):
+            page = re.sub(
+                pattern, lambda m, c=cell: f"{m.group(1)}{c.points:.1f}{m.group(2)}", page, count=1, flags=re.S
+            )
     block = section(result, questions)
     at = page.rfind("</body>")
     return page[:at] + block + "\n" + page[at:] if at != -1 else page + block
@@ -137,7 +156,9 @@ def _questions(source: Path, assignment: str) -> Questions:
         raise ReviewError(str(exc)) from exc
 
 
-def carry_over(results: list[StudentResult], *, out: Path, stage: Path, full: bool, source: Path) -> list[StudentResult]:
+def carry_over(
+    results: list[StudentResult], *, out: Path, stage: Path, full: bool, source: Path
+) -> list[StudentResult]:
     """For a grading run into ``out``: keep the reviews of answers that did not change, flag those that did.
 
     Called by :func:`autograder.grading.grade` before it writes its reports:
