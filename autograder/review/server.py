@@ -117,7 +117,7 @@ class QuestionPage(Base):
         q = k.question(grade_id)
         if q is None:
             raise tornado.web.HTTPError(404)
-        self.xsrf_token  # sets the cookie the script sends back
+        _ = self.xsrf_token  # sets the cookie the script sends back
         done, total = k.progress(grade_id)
         ids = k.questions.ids
         at = ids.index(grade_id)
