@@ -22,6 +22,9 @@
     return card.querySelector("textarea").value;
   }
   function change(card, items) {
+    // the page is the truth for the next key: tick the boxes now, the server's answer confirms them
+    const given = new Set(items);
+    card.querySelectorAll("input[data-item]").forEach((b) => { b.checked = given.has(b.dataset.item); });
     return { student: card.dataset.student, sha: card.dataset.sha, items: items, comment: commentOf(card) };
   }
   function show(card, review) {
