@@ -21,7 +21,8 @@ import nbformat
 from nbformat import NotebookNode
 
 from .grading import COURSE_ROOT, grade, known_assignments
-from .sandbox import Limits, Sandbox, jail_available
+from .limits import Limits
+from .sandbox import Sandbox, jail_available
 
 KINDS = ("correct", "partial", "untouched", "syntax_error")
 

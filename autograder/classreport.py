@@ -187,10 +187,10 @@ mark { background: #ffe082; }
 
 <h2>Slowest submissions</h2>
 <table><tr><th>student</th><th>seconds</th><th>status</th></tr>
-{% for r in slowest %}<tr><td>{{ r.student_id }}</td><td class="num">{{ "%.1f"|format(r.seconds) }}</td><td>{{ r.status }}</td></tr>
+{% for r in slowest %}<tr><td>{{ r.student_id }}{% if r.name %} ({{ r.name }}){% endif %}</td><td class="num">{{ "%.1f"|format(r.seconds) }}</td><td>{{ r.status }}</td></tr>
 {% endfor %}</table>
 
-<h2>Not graded</h2>
+<h2>Not graded, or waiting for you</h2>
 <table><tr><th>student</th><th>name</th><th>why</th></tr>
 {% for r in ungraded %}<tr><td>{{ r.student_id }}</td><td>{{ r.name or (r.first_name ~ " " ~ r.last_name).strip() }}</td><td>{{ r.status }}</td></tr>
 {% else %}<tr><td colspan="3">every student was graded</td></tr>{% endfor %}</table>
@@ -212,12 +212,16 @@ the same code independently. Read the pair before drawing any conclusion. All pa
 """
 
 
-def write_report(run: GradingRun, pairs: list[Pair], *, course_root: Path) -> Path:
-    """Write ``report.html`` into the run's output folder and return its path."""
+def write_report(run: GradingRun, pairs: list[Pair], *, course_root: Path, links_from: Path | None = None) -> Path:
+    """Write ``report.html`` into the run's output folder and return its path.
+
+    Links into the built book are relative to ``links_from`` (the folder the
+    report ends up in; default the run's output folder).
+    """
     concepts = concepts_of(run.assignment, course_root=course_root)
     cells = cell_rows(run.results, concepts)
     per_concept = concept_rows(cells)
-    out = run.out.resolve()
+    out = (links_from or run.out).resolve()
     book_html = course_root.resolve() / "_build" / "html"
     env = Environment(autoescape=True)
     page = env.from_string(TEMPLATE).render(

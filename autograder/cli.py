@@ -19,9 +19,10 @@ from . import report
 from .bench import BENCH_SIZE
 from .collect import LAYOUTS, SubmissionsError
 from .grading import AssignmentError, grade
+from .limits import Limits
 from .lms import RosterError
 from .outputs import OutputError
-from .sandbox import Limits, SandboxError
+from .sandbox import SandboxError
 
 DEFAULTS = grade.__kwdefaults__ or {}  # the defaults live once, in the API the command calls
 
@@ -90,10 +91,13 @@ def _grade_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     g.add_argument("--out", type=Path, default=None, metavar="DIR", help="output folder (default: graded/ASSIGNMENT)")
     g.add_argument("--jobs", type=int, default=DEFAULTS.get("jobs"), help="parallel workers (default: all cores)")
-    limits = Limits()  # the limits' defaults live once, in autograder.sandbox.Limits
+    limits = Limits()  # the limits' defaults live once, in autograder.limits.Limits
     g.add_argument("--timeout", type=float, default=limits.cell_timeout, help="seconds per cell (default: %(default)s)")
     g.add_argument(
-        "--wall-timeout", type=float, default=None, help="seconds per notebook (default: 10 cells' worth, >= 60)"
+        "--notebook-timeout",
+        type=float,
+        default=limits.notebook_timeout,
+        help="seconds per notebook (default: 10 cells' worth, >= 60)",
     )
     g.add_argument("--memory", type=_memory, default=limits.memory, help="memory per submission, e.g. 2G (default: 4G)")
     g.add_argument(
@@ -257,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
             submissions=args.submissions,
             out=args.out,
             jobs=args.jobs,
-            limits=Limits(cell_timeout=args.timeout, notebook_timeout=args.wall_timeout, memory=args.memory),
+            limits=Limits(cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout, memory=args.memory),
             unsandboxed=args.unsandboxed,
             progress=not args.quiet and sys.stderr.isatty(),
             roster=args.roster,

@@ -44,12 +44,13 @@ from . import feedback, lms, report
 from .classreport import write_report
 from .collect import Submission, SubmissionsError, collect, sha256_of
 from .layout import assignments
+from .limits import Limits
 from .lms import RosterError
 from .outputs import OutputDir, OutputError
 from .prepare import UnreadableSubmission, bound_names, prepare, read_notebook
 from .results import CellResult, GradingRun, State, StudentResult
 from .review import carry as reviewed
-from .sandbox import Limits, Sandbox, SandboxError, jail_available
+from .sandbox import Sandbox, SandboxError, jail_available
 from .similarity import Pair
 from .similarity import compare as compare_answers
 from .similarity import write_csv as write_similarity
@@ -711,7 +712,7 @@ def grade(
         written += lms.pack_feedback(collection.layout, run.results, stage, page_of, f"{assignment}.ipynb")
         written.append(write_similarity(pairs, stage / "similarity.csv"))
         written.append(report.write_histogram(run))
-        written.append(write_report(run, pairs, course_root=course_root))
+        written.append(write_report(run, pairs, course_root=course_root, links_from=out))
         keep: list[str] = []
         if wanted is not None and target.previous is not None:
             redone = {f"feedback/{sid}/" for sid in regraded}

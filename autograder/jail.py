@@ -34,6 +34,8 @@ import sysconfig
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from .limits import Limits
+
 log = logging.getLogger(__name__)
 
 JAIL_UID = 1000  # uid and gid inside the jail
@@ -83,23 +85,6 @@ _KILL, _ALLOW, _ERRNO = 0x80000000, 0x7FFF0000, 0x00050000  # SECCOMP_RET_KILL_P
 
 class JailError(RuntimeError):
     """The jail could not be built; the calling process is not jailed and must not run untrusted code."""
-
-
-@dataclass(frozen=True)
-class JailLimits:
-    """Resource caps of one jail; every process of the jail gets the rlimits."""
-
-    memory_bytes: int  # RLIMIT_AS on top of what the process already maps (the warm zygote maps torch)
-    tmpfs_bytes: int = 64 * 2**20  # size= of each private tmpfs (/tmp, /dev/shm)
-    max_processes: int = 64  # RLIMIT_NPROC, counted in the jail's own user namespace (see _set_limits)
-    max_open_files: int = 256
-    max_file_bytes: int = 64 * 2**20  # RLIMIT_FSIZE
-
-    def __post_init__(self) -> None:
-        """Raises ValueError for a cap that is not a positive integer."""
-        for name, value in vars(self).items():
-            if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"JailLimits.{name} must be a positive integer, got {value!r}")
 
 
 @dataclass
@@ -301,7 +286,7 @@ def _tmpfs(target: str, size: int, mode: str, flags: int = MS_NOSUID | MS_NODEV)
     _mount("tmpfs", target, "tmpfs", flags, f"size={size},nr_inodes={inodes},mode={mode}")
 
 
-def _build_root(plan: _Plan, limits: JailLimits) -> None:
+def _build_root(plan: _Plan, limits: Limits) -> None:
     """Assemble the jail's root at STAGE (in the private mount namespace) and pivot into it; raises OSError."""
     os.umask(0o022)
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing propagates back to the host
@@ -317,7 +302,7 @@ def _build_root(plan: _Plan, limits: JailLimits) -> None:
             _bind(f"{STAGE}/.mask{'dir' if directory else ''}", STAGE + path, directory=directory, flags=0)
         os.unlink(f"{STAGE}/.mask")
         os.rmdir(f"{STAGE}/.maskdir")
-        _tmpfs(f"{STAGE}/tmp", limits.tmpfs_bytes, "1777")
+        _tmpfs(f"{STAGE}/tmp", limits.tmpfs, "1777")
         for path in plan.binds:
             _bind(f"/proc/self/fd/{fds[path]}", STAGE + path, directory=stat.S_ISDIR(os.fstat(fds[path]).st_mode))
     finally:
@@ -332,7 +317,7 @@ def _build_root(plan: _Plan, limits: JailLimits) -> None:
         _bind(f"/dev/{name}", f"{dev}/{name}", directory=False, flags=0, attrs=0)
     for name, target in (("fd", ""), ("stdin", "/0"), ("stdout", "/1"), ("stderr", "/2")):
         os.symlink(f"/proc/self/fd{target}", f"{dev}/{name}")
-    _tmpfs(f"{dev}/shm", limits.tmpfs_bytes, "1777")
+    _tmpfs(f"{dev}/shm", limits.tmpfs, "1777")
     os.mkdir(f"{dev}/pts")  # a devpts instance of its own, for IPython's `!cmd` (pexpect)
     _mount("devpts", f"{dev}/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,max=16")
     os.symlink("pts/ptmx", f"{dev}/ptmx")
@@ -386,7 +371,7 @@ def _clean_environment(workdir: str) -> None:
     os.environ.update(ENV, HOME=workdir, MPLCONFIGDIR=f"{workdir}/.config/matplotlib")
 
 
-def _set_limits(limits: JailLimits) -> None:
+def _set_limits(limits: Limits) -> None:
     """Set the jail's rlimits on the calling process; raises OSError.
 
     RLIMIT_NPROC: since Linux 5.14 a task is charged to its (user namespace,
@@ -398,7 +383,7 @@ def _set_limits(limits: JailLimits) -> None:
     """
     with open("/proc/self/statm") as f:
         mapped = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    caps = [mapped + limits.memory_bytes, limits.max_processes, limits.max_open_files, limits.max_file_bytes, 0, 0, 0]
+    caps = [mapped + limits.memory, limits.max_processes, limits.max_open_files, limits.max_file_bytes, 0, 0, 0]
     for kind, value in zip(("AS", "NPROC", "NOFILE", "FSIZE", "CORE", "MEMLOCK", "MSGQUEUE"), caps):
         resource.setrlimit(getattr(resource, f"RLIMIT_{kind}"), (value, value))
 
@@ -421,7 +406,7 @@ def _die_with_parent(alive: int) -> None:
         os._exit(SETUP_FAILED)
 
 
-def _pid1(plan: _Plan, limits: JailLimits, keep: set[int], workdir: str, pipes: tuple[int, int], root: bool) -> bool:
+def _pid1(plan: _Plan, limits: Limits, keep: set[int], workdir: str, pipes: tuple[int, int], root: bool) -> bool:
     """Build the jail as its pid 1; returns True in the jailed child, never in pid 1 itself; raises OSError.
 
     `pipes`: write end of the status pipe to P0, read end of a pipe only P0 writes.
@@ -460,7 +445,7 @@ def _pid1(plan: _Plan, limits: JailLimits, keep: set[int], workdir: str, pipes: 
             os._exit(_exit_code(status))
 
 
-def _enter(plan: _Plan, limits: JailLimits, keep_fds: Sequence[int], workdir: str) -> None:
+def _enter(plan: _Plan, limits: Limits, keep_fds: Sequence[int], workdir: str) -> None:
     keep, workdir = set(keep_fds), os.path.normpath(workdir)
     if not keep <= {int(fd) for fd in os.listdir("/proc/self/fd")} - {0, 1, 2}:
         raise ValueError(f"keep_fds must be open file descriptors above 2 (0-2 become /dev/null): {keep_fds!r}")
@@ -515,7 +500,7 @@ def _enter(plan: _Plan, limits: JailLimits, keep_fds: Sequence[int], workdir: st
     os._exit(_exit_code(os.waitpid(pid, 0)[1]))
 
 
-def enter(limits: JailLimits, *, keep_fds: Sequence[int], workdir: str = "/tmp/work") -> None:
+def enter(limits: Limits, *, keep_fds: Sequence[int], workdir: str = "/tmp/work") -> None:
     """Jail the calling process; call in a freshly forked, single-threaded child of the zygote.
 
     Returns only in the jailed process: pid 2 of a new pid namespace, uid and
@@ -563,7 +548,7 @@ def _probe() -> tuple[bool, str]:
         message = b"ok"
         try:
             os.close(read_fd)
-            _enter(plan, JailLimits(memory_bytes=2**28), keep_fds=[write_fd], workdir="/tmp/probe")
+            _enter(plan, Limits(memory=2**28), keep_fds=[write_fd], workdir="/tmp/probe")
         except BaseException as exc:  # noqa: BLE001 (the probe must end with os._exit)
             message = str(exc).encode()
         os.write(write_fd, message)

@@ -19,10 +19,10 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .limits import Limits
 from .protocol import ProtocolError, receive, send, send_fd
 
 log = logging.getLogger(__name__)
@@ -30,22 +30,6 @@ log = logging.getLogger(__name__)
 PACKAGE_DIR = Path(__file__).resolve().parent
 RECORD_CAP = 4 * 2**20  # one cell's record
 START_TIMEOUT = 300.0
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Every limit of a grading run, defined once (the CLI takes its defaults from here)."""
-
-    cell_timeout: float = 30.0  # seconds per cell
-    notebook_timeout: float | None = None  # seconds per notebook; None: ten cells' worth, at least 60
-    memory: int = 4 * 2**30  # bytes of address space for the student's code
-    max_output: int = 20_000  # characters of output kept per cell
-    tmpfs: int = 64 * 2**20  # bytes of each private tmpfs of the student process
-    max_feedback: int = 2 * 2**20  # bytes of outputs kept per submission
-
-    @property
-    def wall_timeout(self) -> float:
-        return self.notebook_timeout or max(60.0, 10 * self.cell_timeout)
 
 
 class SandboxError(RuntimeError):
@@ -210,7 +194,7 @@ class Sandbox:
         in a test cell, even when the submission lacks the cell that binds it.
 
         Returns ``{"cells": [records], "status", "cell", "detail"}`` where
-        ``status`` is ``completed``, ``cell_timeout``, ``wall_timeout`` or ``died``.
+        ``status`` is ``completed``, ``cell_timeout``, ``notebook_timeout`` or ``died``.
         Never raises for anything the student's code did.
 
         Raises:
@@ -219,21 +203,14 @@ class Sandbox:
         sock, pid = self._live_zygote().spawn()
         limits = self.limits
         started = time.monotonic()
-        deadline = started + limits.wall_timeout
+        deadline = started + limits.notebook_seconds
         records: list[dict[str, Any]] = []
         current: int | None = None
         status, detail = "died", "the grading process ended before the notebook was done"
         leftover = 0
         budget = limits.max_feedback
         try:
-            student_limits = {
-                "memory": limits.memory,
-                "cell_timeout": limits.cell_timeout,
-                "max_output": limits.max_output,
-                "tmpfs": limits.tmpfs,
-                "sandboxed": self.sandboxed,
-            }
-            send(sock, {"limits": student_limits})
+            send(sock, {"limits": limits.to_wire(), "sandboxed": self.sandboxed})
             receive(sock, deadline=time.monotonic() + 60, max_blobs=0)
             send(sock, {"cells": cells, "trusted_names": sorted(trusted_names)})
             while True:
@@ -263,7 +240,10 @@ class Sandbox:
                 current = index + 1 if index + 1 < len(cells) else None
         except (ProtocolError, OSError) as exc:  # OSError: the test process is gone (a broken pipe)
             if time.monotonic() >= deadline:
-                status, detail = "wall_timeout", f"the notebook ran longer than {limits.wall_timeout:g} s in all"
+                status, detail = (
+                    "notebook_timeout",
+                    f"the notebook ran longer than {limits.notebook_seconds:g} s in all",
+                )
             else:
                 detail = f"the grading process stopped ({exc})"
         finally:
@@ -278,4 +258,4 @@ class Sandbox:
         self._zygote.close()
 
 
-__all__ = ["Limits", "Sandbox", "SandboxError", "asdict", "jail_available"]
+__all__ = ["Limits", "Sandbox", "SandboxError", "jail_available"]

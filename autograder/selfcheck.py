@@ -23,8 +23,9 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from .limits import Limits
 from .prepare import UnreadableSubmission, bound_names, read_notebook
-from .sandbox import Limits, Sandbox, jail_available
+from .sandbox import Sandbox, jail_available
 
 SELF_CHECK = "self_check"
 _PART = re.compile(r"^\s*(?:[rRuU]?\"\"\"|''')?\s*(Part\s+\w+)")

@@ -32,10 +32,10 @@ import socket
 import sys
 import time
 import warnings
-from dataclasses import dataclass
 from typing import Any
 
 from . import proxy
+from .limits import Limits
 from .protocol import ProtocolError, receive, send
 from .student import CappedStream
 
@@ -73,17 +73,6 @@ class TestTimeout(BaseException):
     """A test cell ran longer than its limit."""
 
 
-@dataclass(frozen=True)
-class StudentLimits:
-    """What the student process may use (sent by the grader with the job)."""
-
-    memory: int
-    cell_timeout: float
-    max_output: int
-    tmpfs: int
-    sandboxed: bool
-
-
 def _vm_size() -> int:
     with open("/proc/self/status") as f:
         for line in f:
@@ -92,7 +81,7 @@ def _vm_size() -> int:
     return 0
 
 
-def start_student(limits: StudentLimits) -> tuple[socket.socket, int]:
+def start_student(limits: Limits, *, sandboxed: bool) -> tuple[socket.socket, int]:
     """Fork the student process; return the test side of its socket and its pid."""
     ours, theirs = socket.socketpair()
     pid = os.fork()
@@ -100,11 +89,11 @@ def start_student(limits: StudentLimits) -> tuple[socket.socket, int]:
         code = 0
         try:
             ours.close()
-            if limits.sandboxed:
+            if sandboxed:
                 from . import jail
 
                 jail.enter(
-                    jail.JailLimits(memory_bytes=limits.memory, tmpfs_bytes=limits.tmpfs),
+                    limits,
                     keep_fds=[theirs.fileno()],
                 )
             else:
@@ -120,7 +109,7 @@ def start_student(limits: StudentLimits) -> tuple[socket.socket, int]:
     return ours, pid
 
 
-def _unsandboxed_limits(limits: StudentLimits, *, keep: int) -> None:
+def _unsandboxed_limits(limits: Limits, *, keep: int) -> None:
     """The little that can be done without a jail (``--unsandboxed``): own session, limits, no fds."""
     import ctypes
     import tempfile
@@ -377,8 +366,8 @@ def main(control: socket.socket) -> None:
     """Entry of the forked test process: start the student, read the job, run it, report."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     header, _ = receive(control, deadline=time.monotonic() + 60)
-    limits = StudentLimits(**header["limits"])
-    student_sock, pid = start_student(limits)
+    limits = Limits.from_wire(header["limits"])
+    student_sock, pid = start_student(limits, sandboxed=header.get("sandboxed") is True)
     if limits.memory > 0:  # what the student's replies make here is bounded too (a MemoryError fails the test)
         cap = _vm_size() + limits.memory
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))

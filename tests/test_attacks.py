@@ -442,7 +442,7 @@ def attacked(tmp_path_factory: pytest.TempPathFactory, host_dir: Path, listener:
         "2",
         "--timeout",
         "5",
-        "--wall-timeout",
+        "--notebook-timeout",
         "40",
         env={"AUTOGRADER_TEST_SECRET": TOKEN},
     )
@@ -556,5 +556,5 @@ def test_oversized_notebook_is_refused_in_words(attacked) -> None:
 
 def test_the_run_ends_in_time(attacked) -> None:
     result, seconds, _ = attacked
-    # each notebook is bounded by --wall-timeout 40; two run at once
+    # each notebook is bounded by --notebook-timeout 40; two run at once
     assert seconds < 40 * len(result.rows) / 2 + 120

@@ -197,7 +197,7 @@ def submissions_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-GRADE_ARGS = ("--timeout", "4", "--wall-timeout", "40", "--memory", "1G")
+GRADE_ARGS = ("--timeout", "4", "--notebook-timeout", "40", "--memory", "1G")
 
 
 @pytest.fixture(scope="module")

@@ -113,7 +113,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ClassResult]:
         "c2_attack_weights_in_channels": submission("one_by_one", _one_by_one(WEIGHTS_AS_TEXT)),
         "c3_correct": submission("one_by_one", dict(LINEAR_TO_CONV)),
     }
-    args = ("--jobs", "2", "--timeout", "20", "--wall-timeout", "120")
+    args = ("--jobs", "2", "--timeout", "20", "--notebook-timeout", "120")
     return {
         "conv2d_training": grade_class(tmp / "conv2d_training", "conv2d_training", training, *args),
         "one_by_one": grade_class(tmp / "one_by_one", "one_by_one", layouts, *args),

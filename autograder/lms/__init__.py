@@ -165,6 +165,10 @@ def match_roster(submissions: list[Submission], roster: Roster | None, layout: s
     return out
 
 
+def _off_roster(sub: Submission) -> bool:
+    return not sub.unplaced and any(n.startswith("not on the roster") for n in sub.notes)
+
+
 def check_roster_fits(submissions: list[Submission], matched: list[Submission], roster: Roster, layout: str) -> None:
     """Refuse a roster that matches none, or clearly too few, of the class's submissions.
 
@@ -172,7 +176,7 @@ def check_roster_fits(submissions: list[Submission], matched: list[Submission], 
         RosterError: fewer than half of at least four submissions, or none at all, are on the roster.
     """
     placed = [s for s in submissions if not s.unplaced]
-    on = sum(1 for s in matched if not s.unplaced and not any(n.startswith("not on the roster") for n in s.notes))
+    on = sum(1 for s in matched if not s.unplaced and not _off_roster(s))
     if not placed or (on > 0 and (len(placed) < 4 or on * 2 >= len(placed))):
         return
     raise RosterError(
@@ -284,16 +288,20 @@ def missing(
     for sub in submissions:
         for sid in sub.claimed:
             claims.setdefault(sid, []).append(sub.student_id)
+    # matched by name alone (a gradebook export): a folder on no one may be any unmatched student's
+    strays = [s.student_id for s in submissions if roster.kind == "gradebook-export" and _off_roster(s)]
     rows = []
     for student in roster.students:
         if student.student_id in seen or (among is not None and student.student_id not in among):
             continue
         applies = policy.extension_for(student.student_id, roster) or policy.due
-        if student.student_id in claims:
+        maybe = claims.get(student.student_id) or strays
+        if maybe:
             row = StudentResult(student.student_id, assignment, 0.0, max_score, State.AMBIGUOUS)
+            how = "" if student.student_id in claims else " (no folder carries this student's name)"
             row.notes.append(
-                f"the submissions {', '.join(claims[student.student_id])} may be this student's: "
-                "grade by hand (the LMS files leave this student blank)"
+                f"the submissions {', '.join(maybe[:5])}{' ...' if len(maybe) > 5 else ''} may be this student's"
+                f"{how}: grade by hand (the LMS files leave this student blank)"
             )
         else:
             row = StudentResult(student.student_id, assignment, 0.0, max_score, State.NOT_SUBMITTED)

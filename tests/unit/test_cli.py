@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from autograder.cli import build_parser, main
-from autograder.sandbox import Limits
+from autograder.limits import Limits
 
 
 def test_grade_defaults_come_from_limits() -> None:

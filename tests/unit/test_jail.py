@@ -29,7 +29,7 @@ import pytest
 from autograder import jail
 
 REPO = Path(__file__).resolve().parents[2]
-LIMITS = jail.JailLimits(memory_bytes=2**30, tmpfs_bytes=8 * 2**20, max_processes=16, max_file_bytes=32 * 2**20)
+LIMITS = jail.Limits(memory=2**30, tmpfs=8 * 2**20, max_processes=16, max_file_bytes=32 * 2**20)
 ROOT = os.geteuid() == 0
 # "root": the test process as it is; "nobody": a child that dropped to uid 65534 first (a non-root zygote)
 MODES = ["root", "nobody"] if ROOT else ["user"]
@@ -102,7 +102,7 @@ def become(mode: str) -> None:
 def start(
     fn: Callable[[Inside], Any],
     *,
-    limits: jail.JailLimits = LIMITS,
+    limits: jail.Limits = LIMITS,
     mode: str = MODES[0],
     readable: list[str] | None = None,
 ) -> Started:
@@ -378,8 +378,8 @@ def test_readable_paths_below_tmp_through_symlinks_and_files(tmp_path: Path) -> 
 
 
 def test_tmpfs_file_size_and_memory_caps() -> None:
-    """/tmp and /dev/shm fill up at tmpfs_bytes (ENOSPC), a file stops at max_file_bytes, memory at RLIMIT_AS."""
-    limits = jail.JailLimits(memory_bytes=2**28, tmpfs_bytes=4 * 2**20, max_file_bytes=2 * 2**20)
+    """/tmp and /dev/shm fill up at tmpfs (ENOSPC), a file stops at max_file_bytes, memory at RLIMIT_AS."""
+    limits = jail.Limits(memory=2**28, tmpfs=4 * 2**20, max_file_bytes=2 * 2**20)
 
     def fill(path: str, files: int) -> str:
         def action() -> None:
@@ -553,7 +553,7 @@ def _fork_until_refused(limit: int) -> int:
 
 def test_fork_bomb_is_bounded_per_jail() -> None:
     """RLIMIT_NPROC counts one jail's tasks only: a full jail does not starve the next one."""
-    limits = jail.JailLimits(memory_bytes=2**28, max_processes=8)
+    limits = jail.Limits(memory=2**28, max_processes=8)
 
     def hog(inside: Inside) -> int:
         count = _fork_until_refused(8)
@@ -641,8 +641,8 @@ def test_bad_arguments_are_refused_before_anything_happens(tmp_path: Path) -> No
         jail.enter(LIMITS, keep_fds=[1])
     with pytest.raises(ValueError, match="workdir"):
         jail.enter(LIMITS, keep_fds=[], workdir="/home/student")
-    with pytest.raises(ValueError, match="memory_bytes"):
-        jail.JailLimits(memory_bytes=0)
+    with pytest.raises(ValueError, match="Limits.tmpfs"):
+        jail.Limits(tmpfs=0)
     for path in ("/", "/tmp", "/proc/self"):
         with pytest.raises(ValueError, match="must not see"):
             jail._make_plan([path])
