@@ -27,6 +27,7 @@ from tests.test_lms import (
     DUE,
     GRADE_ARGS,
     TOTAL,
+    WRITTEN,
     Run,
     canvas_roster,
     good,
@@ -390,3 +391,25 @@ def test_a_manually_graded_cell_is_never_a_silent_zero(tmp_path: Path) -> None:
     assert run.grades["340934"]["status"] == "graded" and float(run.grades["340934"]["score"]) == TOTAL
     scores, _, _, _ = parse_canvas_import(run.out / "canvas.csv")
     assert scores["340934"] == pytest.approx(20.0)
+
+
+def test_the_late_penalty_capped_at_the_autograded_points_is_charged_in_full_after_the_review(tmp_path: Path) -> None:
+    """Late, 0 autograded points: the penalty (10% of 15) is capped at 0; the 3 reviewed points then pay it: 1.5.
+
+    (Found with this test: the review kept the cap of the grading run, and the late student kept all 3 points.)
+    """
+    notebook = nbformat.reads(untouched().decode(), as_version=4)
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "written_border":
+            cell.source = WRITTEN
+    files = {"smithbob_LATE_340934_1_corr2d.ipynb": nbformat.writes(notebook).encode()}
+    roster = canvas_roster(tmp_path / "gradebook.csv")
+    args = ("--roster", str(roster), "--due", DUE, "--late-penalty", "0.1", *QUICK)
+    run = grade(tmp_path, write_files(tmp_path / "dl", files), *args)
+    bob = run.grades["340934"]
+    assert (bob["raw_score"], bob["late_submission_penalty"], bob["score"]) == ("0", "0", "0")
+    assert f"-{0.1 * TOTAL:g} points, once" in bob["status"]
+    bob = reviewed(run).grades["340934"]
+    assert bob["status"].startswith("graded")
+    assert (float(bob["raw_score"]), float(bob["late_submission_penalty"])) == (3, pytest.approx(0.1 * TOTAL))
+    assert float(bob["score"]) == pytest.approx(3 - 0.1 * TOTAL)

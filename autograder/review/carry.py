@@ -62,6 +62,8 @@ def apply(result: StudentResult, questions: Questions, reviews: Reviews) -> None
     after = sum(c.points for c in result.cells if c.grade_id in result.manual)
     raw = (result.score if result.raw_score is None else result.raw_score) + after - before
     result.raw_score = raw
+    # the penalty is capped at the raw score: recapped at the new one (a run before late_charge kept only the capped)
+    result.late_penalty = min(max(result.late_charge, result.late_penalty), max(raw, 0.0))
     result.score = max(raw - result.late_penalty, 0.0)
     result.notes = [n for n in result.notes if not _PENDING.search(n) and _CHANGED not in n]
     if changed:
