@@ -277,10 +277,9 @@ def test_a_name_lost_to_a_failing_cell_names_that_cell(graded: ClassResult) -> N
 def test_a_failure_names_the_cell_as_the_page_labels_it_and_the_exact_line(graded: ClassResult) -> None:
     """Where a call failed: the answer cell's In [N] on the feedback page, and its line counting the blank lines."""
     page = (graded.out / "feedback" / "blank_first_lines" / "corr2d.html").read_text(encoding="utf-8")
-    prompts = page.split('<div class="prompt input_prompt">')[1:]  # each code cell, from its prompt on
-    (label,) = [
-        re.match(r"In&nbsp;\[(\d+)\]:", p).group(1) for p in prompts if "Student's answer" in p.split("</pre>")[0]
-    ]
+    prompts = page.split('<div class="prompt input_prompt">')[1:]  # each cell, from its prompt on
+    code = [(re.match(r"In&nbsp;\[(\d+)\]:", p), p) for p in prompts]  # the written answer's cell has no In [N]
+    (label,) = [m.group(1) for m, p in code if m and "Student's answer" in p.split("</pre>")[0]]
     line = BLANK_FIRST_LINES.splitlines().index("    raise ValueError('stopped here')") + 1
     where = f"in your code (In [{label}], line {line}: raise ValueError('stopped here'))"
     messages = [graded.message("blank_first_lines", gid) for gid in graded.lost("blank_first_lines")]
