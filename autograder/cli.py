@@ -43,6 +43,16 @@ CHECK_EXAMPLES = """examples:
   python -m autograder check corr2d.ipynb
   # in the notebook's last cell:  import sys; !{sys.executable} -m autograder check corr2d.ipynb"""
 
+REVIEW_EXAMPLES = """examples:
+  python -m autograder review graded/corr2d                 # the review page on 127.0.0.1, grade by question
+  python -m autograder review graded/corr2d --export-scores written.csv
+  python -m autograder review graded/corr2d --import-scores written.csv
+
+the page shows every answer to one written question with its rubric: keys 1-9 give rubric items, j/k move,
+x selects, c comments, ? lists the keys. Each grade is written at once into DIR (grades.csv, the LMS files,
+the feedback pages and uploads, gradebook.db, reviews.json), as one set. --import-scores applies nothing
+unless every row is valid (known student and question, points in range, rubric items, unchanged answer)."""
+
 BENCH_EXAMPLES = """examples:
   python -m autograder bench
   python -m autograder bench -n 60 --jobs 2 --keep /tmp/bench
@@ -181,16 +191,57 @@ def _bench_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return b
 
 
+def _review_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    r = sub.add_parser(
+        "review",
+        help="grade the written answers of a graded DIR by question, with rubrics (a local web page)",
+        description="Grade the written answers in DIR by question: a web page on 127.0.0.1, or a CSV file.",
+        epilog=REVIEW_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    r.add_argument("dir", type=Path, metavar="DIR", help="the output folder of a grading run, e.g. graded/corr2d")
+    what = r.add_mutually_exclusive_group()
+    what.add_argument(
+        "--export-scores", type=Path, metavar="FILE.csv", help="write every answer and its grade to a CSV"
+    )
+    what.add_argument("--import-scores", type=Path, metavar="FILE.csv", help="apply a CSV of grades (all rows or none)")
+    r.add_argument("--port", type=int, default=0, help="port of the page on 127.0.0.1 (default: a free one)")
+    r.add_argument("--course", type=Path, default=None, help="course root holding solutions/ (default: this course)")
+    return r
+
+
+def _review(args: argparse.Namespace) -> int:
+    from .review.carry import Class, ReviewError
+    from .review.scores import ScoresError, export_scores, import_scores
+    from .review.server import serve
+
+    try:
+        klass = Class(args.dir, course_root=args.course.resolve() if args.course else None)
+        if args.export_scores:
+            rows = export_scores(klass, args.export_scores)
+            print(f"wrote {rows} answers to {args.export_scores}", file=sys.stderr)
+            return 0
+        if args.import_scores:
+            count = import_scores(klass, args.import_scores)
+            print(f"imported {count} grades into {args.dir}", file=sys.stderr)
+            return 0
+    except (ReviewError, ScoresError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    serve(klass, port=args.port, ready=lambda url: print(f"review page: {url}  (Ctrl+C stops)", flush=True))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser; its ``--help`` lists every command with all its options and examples."""
     parser = argparse.ArgumentParser(
         prog="python -m autograder",
         description="Grade a class's notebooks of this course (grade), check one notebook before submitting it "
-        "(check), or compare this grader with nbgrader (bench).",
+        "(check), grade written answers by question (review), or compare this grader with nbgrader (bench).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands = [_grade_parser(sub), _check_parser(sub), _bench_parser(sub)]
+    commands = [_grade_parser(sub), _check_parser(sub), _review_parser(sub), _bench_parser(sub)]
     parser.epilog = "\n\n".join(f"=== {c.prog} ===\n{c.format_help()}" for c in commands)
     return parser
 
@@ -213,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(outcome.format())
         return 0 if outcome.ok else 1
+    if args.command == "review":
+        return _review(args)
     if args.command == "bench":
         from .bench import run_bench
 

@@ -49,6 +49,7 @@ from .lms import RosterError
 from .outputs import OutputDir, OutputError
 from .prepare import UnreadableSubmission, bound_names, prepare, read_notebook
 from .results import CellResult, GradingRun, State, StudentResult
+from .review import carry as reviewed
 from .sandbox import Sandbox, SandboxError, jail_available
 from .similarity import Pair
 from .similarity import compare as compare_answers
@@ -353,7 +354,8 @@ class Grader:
                 gid = cell.metadata.nbgrader["grade_id"]
                 if utils.is_solution(cell) or utils.is_task(cell):  # nbgrader's manually graded answers and tasks
                     manual.append(gid)
-                    cells.append(CellResult(gid, 0.0, float(max_points), "awaits manual grading"))
+                    answer = cell.source[:MAX_CELL_CHARS]
+                    cells.append(CellResult(gid, 0.0, float(max_points), "awaits manual grading", answer=answer))
                     continue
                 cells.append(CellResult(gid, float(points or 0), float(max_points), _failure_message(cell)))
         return score, max_score, cells, manual
@@ -734,6 +736,7 @@ def grade(
                 policy=policy,
                 source_sha256=source_sha256,
             )
+        results = reviewed.carry_over(results, out=out, stage=stage, full=wanted is None, source=source)
         regraded = [r.student_id for r in results] if wanted is not None else []
         merged = {**previous, **{r.student_id: r for r in results}}
         run = GradingRun(

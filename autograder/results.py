@@ -43,6 +43,7 @@ class CellResult:
     points: float
     max_points: float
     message: str = ""
+    answer: str = ""  # a manually graded cell's answer as submitted (the review shows it and hashes it)
 
     @property
     def tags(self) -> list[str]:
@@ -71,7 +72,8 @@ class StudentResult:
     timestamp: str = ""  # ISO 8601 time of submission
     duedate: str = ""  # ISO 8601 due date that applied (an extension's, if any)
     raw_score: float | None = None  # before the late penalty
-    late_penalty: float = 0.0
+    late_penalty: float = 0.0  # charged: the penalty capped at the raw score
+    late_charge: float = 0.0  # the penalty before that cap (a review that adds points charges more of it)
     submission_sha256: str = ""  # receipt: the file as submitted
     source_sha256: str = ""  # receipt: the source notebook it was graded against
     lms_name: str = ""  # the name the LMS gave the student's file or folder (feedback uploads use it)

@@ -4,7 +4,9 @@
 
 alice submits the reference answer (read from the solution notebook), bob a
 cross-correlation that flips the kernel (a true convolution: right shapes,
-wrong values), carol an answer that crashes her notebook's process.
+wrong values), carol an answer that crashes her notebook's process. Each also
+answers the written question (``written_border``), which awaits
+``python -m autograder review``.
 """
 
 from __future__ import annotations
@@ -38,6 +40,18 @@ CAROL = '''def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
 '''
 
 
+WRITTEN = {
+    "alice": (
+        "A $2 \\times 2$ kernel fits in $(h - 1)(w - 1)$ places, so the output loses a row and a column, and a "
+        "corner pixel lies in one window only. My image: $X$ is $4 \\times 5$ with its first column $1$ and the "
+        "rest $0$, $K = [1, -1]$: the first output column is $1$, the rest $0$. Padding with zeros would add a "
+        "column of responses $-1$ at the left border: an edge between the zeros and my image, which is not in it."
+    ),
+    "bob": "The output is smaller because the kernel has to fit. Padding fixes that.",
+    "carol": "Pixels at the border are in fewer windows, so the output is smaller: $h - k_h + 1$ rows.",
+}
+
+
 def main(folder: str) -> int:
     root = Path(folder)
     answers = {
@@ -47,7 +61,8 @@ def main(folder: str) -> int:
     }
     for student, source in answers.items():
         (root / student).mkdir(parents=True, exist_ok=True)
-        nbformat.write(submission("corr2d", {"corr2d": source}), root / student / "corr2d.ipynb")
+        notebook = submission("corr2d", {"corr2d": source, "written_border": WRITTEN[student]})
+        nbformat.write(notebook, root / student / "corr2d.ipynb")
     print(f"demo class of {len(answers)} students written to {root}")
     return 0
 

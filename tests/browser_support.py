@@ -103,17 +103,37 @@ def axe_script() -> Path:
 
 
 def normalize(text: str) -> str:
-    """Collapse every run of whitespace to one space, so layout cannot hide a match."""
+    """Collapse every run of whitespace to one space and fold typographic quotes (Sphinx's smartquotes) to ASCII,
+    so neither layout nor typography can hide a match."""
+    text = text.translate(str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'}))
     return re.sub(r"\s+", " ", text).strip()
 
 
+def _as_shown(line: str) -> str:
+    """A markdown line as a reader sees it: no emphasis or code marks; an HTML comment shows nothing."""
+    if re.fullmatch(r"\s*<!--.*-->\s*", line):
+        return ""
+    line = re.sub(r"\*\*|__|`", "", line)
+    return re.sub(r"(?<![\w*])\*(\S(?:.*?\S)?)\*(?![\w*])", r"\1", line)  # *emphasis*
+
+
 def _regions(notebook_path: Path) -> tuple[dict[str, set[str]], set[str]]:
-    """Split a source notebook's lines into secret regions (by kind) and the rest."""
+    """Split a source notebook's lines into secret regions (by kind) and the rest.
+
+    A markdown cell's lines (a written question's model answer) count as the book shows them (``_as_shown``);
+    its fenced rubric shows verbatim.
+    """
     notebook = nbformat.read(notebook_path, as_version=4)
     inside: dict[str, set[str]] = {kind: set() for kind in SECRET_REGIONS}
     outside: set[str] = set()
     for cell in notebook.cells:
         lines = cell.source.splitlines()
+        if cell.cell_type == "markdown":
+            fenced, shown = False, []
+            for line in lines:
+                fenced ^= line.lstrip().startswith("```")
+                shown.append(line if fenced or line.lstrip().startswith("```") else _as_shown(line))
+            lines = shown
         is_solution_cell = cell.metadata.get("nbgrader", {}).get("solution", False)
         if is_solution_cell and not any(SECRET_REGIONS["solution"][0] in line for line in lines):
             # nbgrader replaces a solution cell without delimiters whole.

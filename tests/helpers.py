@@ -8,10 +8,12 @@ a subprocess on a folder of submissions and reads back ``grades.csv`` and
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +45,10 @@ class ClassResult:
     def max_score(self, student: str) -> float:
         return float(self.rows[student]["max_score"])
 
+    def autograded_max(self, student: str) -> float:
+        """Full marks of ``student``'s notebook before review: the autograded points of the assignment."""
+        return autograded_max(self.rows[student]["assignment"])
+
     def status(self, student: str) -> str:
         return self.rows[student]["status"]
 
@@ -54,8 +60,87 @@ class ClassResult:
         return self.cells[student][cell]["message"]
 
     def lost(self, student: str) -> list[str]:
-        """Graded cells in which ``student`` lost points."""
-        return [gid for gid, row in self.cells[student].items() if float(row["points"]) < float(row["max_points"])]
+        """Autograded cells in which ``student`` lost points (written answers are :meth:`pending`'s)."""
+        return [
+            gid
+            for gid, row in self.cells[student].items()
+            if float(row["points"]) < float(row["max_points"]) and gid not in written_questions(row["assignment"])
+        ]
+
+    def reread(self) -> ClassResult:
+        """The files in ``out`` as they are now (after a review, say)."""
+        return read_results(self.out, self)  # the run's stdout, stderr and returncode
+
+    def pending(self, student: str) -> list[str]:
+        """Written answers of ``student`` that await manual grading (0 points, nbgrader's message)."""
+        return [
+            gid
+            for gid, row in self.cells[student].items()
+            if gid in written_questions(row["assignment"])
+            and row["message"] == "awaits manual grading"
+            and float(row["points"]) == 0
+        ]
+
+
+# --- Written questions: nbgrader's manually graded answer cells, graded with ``autograder review`` ------------
+
+
+@functools.cache
+def written_questions(assignment: str) -> dict[str, float]:
+    """grade_id -> points of the manually graded answer cells of ``assignment``, in notebook order."""
+    return {
+        cell.metadata["nbgrader"]["grade_id"]: float(cell.metadata["nbgrader"]["points"])
+        for cell in solution_notebook(assignment).cells
+        if cell.metadata.get("nbgrader", {}).get("grade") and cell.metadata["nbgrader"].get("solution")
+    }
+
+
+@functools.cache
+def autograded_max(assignment: str) -> float:
+    """The points of the autograded (test) cells of ``assignment``: a correct notebook's score before review."""
+    return sum(
+        float(cell.metadata["nbgrader"].get("points") or 0)
+        for cell in solution_notebook(assignment).cells
+        if cell.metadata.get("nbgrader", {}).get("grade")
+        and not cell.metadata["nbgrader"].get("solution")
+        and not cell.metadata["nbgrader"].get("task")
+    )
+
+
+def pending_status(assignment: str) -> str:
+    """The status of a notebook graded but not yet reviewed (before any other note)."""
+    questions = written_questions(assignment)
+    points = sum(questions.values())
+    return f"needs manual grading: {', '.join(questions)} ({points:g} point{'s' * (points != 1)} not yet given)"
+
+
+def review(
+    out: Path, points: Callable[[dict[str, str]], float | None] | None = None, *, tmp: Path | None = None
+) -> int:
+    """Grade the written answers in ``out`` through the real CLI: ``review --export-scores``, then ``--import-scores``.
+
+    ``points(row)`` gives the points of an exported row (None: leave it ungraded); default full marks.
+    Returns the number of reviews imported.
+    """
+    tmp = tmp or out.parent
+    exported, graded = tmp / f"{out.name}-written.csv", tmp / f"{out.name}-written-graded.csv"
+    proc = run_cli("review", str(out), "--export-scores", str(exported))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    with open(exported, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        fields, rows = list(reader.fieldnames or []), list(reader)
+    given = 0
+    for row in rows:
+        value = float(row["max_points"]) if points is None else points(row)
+        row["points"] = "" if value is None else f"{value:g}"
+        given += value is not None
+    with open(graded, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    proc = run_cli("review", str(out), "--import-scores", str(graded))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return given
 
 
 def write_class(folder: Path, assignment: str, notebooks: dict[str, NotebookNode | bytes | str | None]) -> Path:
@@ -93,7 +178,7 @@ def run_cli(*args: str, timeout: float = 900, env: dict[str, str] | None = None)
     )
 
 
-def read_results(out: Path, proc: subprocess.CompletedProcess) -> ClassResult:
+def read_results(out: Path, proc: subprocess.CompletedProcess | ClassResult) -> ClassResult:
     with open(out / "grades.csv", newline="") as f:
         rows = {r["student_id"]: r for r in csv.DictReader(f)}
     cells: dict[str, dict[str, dict[str, str]]] = {}
@@ -189,12 +274,17 @@ def parse_entry(assignment: str, name: str) -> tuple[list[str], dict[str, str]]:
 
 
 def graded_cells(assignment: str) -> list[str]:
-    """The grade_ids of the graded (test) cells of ``assignment``."""
+    """The grade_ids of the graded cells of ``assignment``: test cells and written questions."""
     return [
         cell.metadata["nbgrader"]["grade_id"]
         for cell in solution_notebook(assignment).cells
         if cell.metadata.get("nbgrader", {}).get("grade")
     ]
+
+
+def autograded_cells(assignment: str) -> list[str]:
+    """The grade_ids of the autograded (test) cells of ``assignment``: its graded cells but the written questions."""
+    return [gid for gid in graded_cells(assignment) if gid not in written_questions(assignment)]
 
 
 def grade_catalog(tmp_path: Path, assignment: str) -> ClassResult:

@@ -27,6 +27,7 @@ from autograder.sandbox import jail_available
 from tests.helpers import (
     ROOT,
     ClassResult,
+    pending_status,
     read_results,
     release_notebook,
     run_cli,
@@ -459,7 +460,7 @@ def _names(result: ClassResult, kind: str) -> list[str]:
 def test_every_attacker_scores_no_more_than_without_the_attack(attacked) -> None:
     result, _, _ = attacked
     baseline = result.score("a000_wrong_baseline")
-    assert baseline < result.max_score("a000_wrong_baseline")
+    assert baseline < result.autograded_max("a000_wrong_baseline")
     over = {s: result.score(s) for s in _names(result, "attack") if result.score(s) > baseline}
     assert over == {}, f"attackers above the baseline {baseline}: {over}"
     for student in _names(result, "attack"):
@@ -538,7 +539,7 @@ def test_no_reply_stops_the_trusted_test_process(attacked) -> None:
     result, _, _ = attacked
     for student in ("forge_cell_reply", "empty_tensor_of_huge_shape", "lone_surrogates", "big_cells"):
         status = next(result.status(s) for s in result.rows if s.endswith(f"_attack_{student}"))
-        assert status.startswith("graded") and "grading process stopped" not in status, status
+        assert status.startswith(pending_status("corr2d")) and "grading process stopped" not in status, status
 
 
 def test_feedback_stays_small(attacked) -> None:
@@ -551,7 +552,7 @@ def test_oversized_notebook_is_refused_in_words(attacked) -> None:
     result, _, _ = attacked
     assert result.status("z_many_cells").startswith("not graded")
     assert "cells" in result.status("z_many_cells")
-    assert result.score("z_script") == result.max_score("z_script")
+    assert result.score("z_script") == result.autograded_max("z_script") and result.lost("z_script") == []
 
 
 def test_the_run_ends_in_time(attacked) -> None:

@@ -5,7 +5,8 @@ way a student would write them. A line ``# cell: <grade_id>`` starts the source
 of the answer cell with that grade_id (the whole cell, ``def``/``class`` line
 included); answer cells that a file does not mention keep the solution's code. A
 ``wrong_*`` file begins with ``# catches: test_a[, test_b]``: the graded cells
-that must lose points. Every ``correct_*`` file must get full marks. The
+that must lose points. Every ``correct_*`` file must get full marks on the
+autograded cells (its written answers await ``autograder review``). The
 catalog of each assignment is graded in one batch (``tests.helpers.grade_catalog``),
 once per session, the first time a test of that assignment needs it.
 """
@@ -18,19 +19,30 @@ from tests.helpers import (
     ASSIGNMENTS,
     CATALOG,
     ClassResult,
+    autograded_cells,
+    autograded_max,
     catalog_entries,
     entry_header,
     grade_catalog,
-    graded_cells,
     parse_entry,
+    pending_status,
     slip_entries,
     solution_answers,
+    written_questions,
 )
 
 pytestmark = pytest.mark.slow
 
-# The solution's exact score, where it is pinned down (other assignments: any positive score).
-MAX_SCORES = {"corr2d": 12, "matmul_conv": 24, "kernels": 18, "one_by_one": 17, "padding_pooling": 16}
+# Each assignment's maximum, autograded cells and written questions together. Graded, a notebook scores at
+# most the autograded part (tests.helpers.autograded_max); its written answers await `autograder review`.
+MAX_SCORES = {
+    "corr2d": 15,
+    "matmul_conv": 27,
+    "conv2d_training": 13,
+    "kernels": 21,
+    "one_by_one": 23,
+    "padding_pooling": 16,
+}
 
 # Failure messages a student must see: assignment -> (entry, graded cell) -> words in the message.
 MESSAGES: dict[str, dict[tuple[str, str], str]] = {
@@ -128,6 +140,8 @@ def graded(
 
 def test_assignment_tables_name_real_assignments() -> None:
     assert set(MAX_SCORES) <= set(ASSIGNMENTS), sorted(set(MAX_SCORES) - set(ASSIGNMENTS))
+    for assignment, top in MAX_SCORES.items():  # the maximum is the autograded points and the written ones
+        assert autograded_max(assignment) + sum(written_questions(assignment).values()) == top, assignment
     assert set(MESSAGES) <= set(ASSIGNMENTS), sorted(set(MESSAGES) - set(ASSIGNMENTS))
     folders = {p.name for p in CATALOG.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))}
     assert folders <= set(ASSIGNMENTS), f"catalogs of unknown assignments: {sorted(folders - set(ASSIGNMENTS))}"
@@ -137,7 +151,7 @@ def test_assignment_tables_name_real_assignments() -> None:
 def test_catalog_is_well_formed(assignment: str) -> None:
     correct, wrong = ENTRIES[assignment]
     answers = set(solution_answers(assignment))
-    tests = set(graded_cells(assignment))
+    tests = set(autograded_cells(assignment))
     for name in correct + wrong:
         catches, cells = parse_entry(assignment, name)
         assert cells, f"{name}: no '# cell: <grade_id>' line"
@@ -154,25 +168,28 @@ def test_catalog_is_well_formed(assignment: str) -> None:
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_solution_gets_full_marks(graded: ClassResult, assignment: str) -> None:
-    assert graded.status("solution") == "graded"
+    """Full marks on every autograded cell; the written answers await review, their points not yet given."""
+    assert graded.status("solution") == pending_status(assignment)
     assert graded.lost("solution") == []
-    assert graded.score("solution") == graded.max_score("solution") > 0
+    assert graded.pending("solution") == list(written_questions(assignment))
+    assert graded.score("solution") == autograded_max(assignment) > 0
     if assignment in MAX_SCORES:
         assert graded.max_score("solution") == MAX_SCORES[assignment]
 
 
 @pytest.mark.parametrize(("assignment", "name"), CORRECT)
 def test_correct_answer_gets_full_marks(graded: ClassResult, assignment: str, name: str) -> None:
-    assert graded.status(name) == "graded"
+    assert graded.status(name) == pending_status(assignment)
     lost = {cell: graded.message(name, cell) for cell in graded.lost(name)}
     assert lost == {}, f"{name} lost points"
-    assert graded.score(name) == graded.max_score(name)
+    assert graded.score(name) == autograded_max(assignment)
+    assert graded.max_score(name) == graded.max_score("solution")
 
 
 @pytest.mark.parametrize(("assignment", "name"), WRONG)
 def test_wrong_answer_loses_points_where_expected(graded: ClassResult, assignment: str, name: str) -> None:
-    assert graded.status(name) == "graded"
-    assert graded.score(name) < graded.max_score(name), f"{name} got full marks"
+    assert graded.status(name) == pending_status(assignment)
+    assert graded.score(name) < autograded_max(assignment), f"{name} got full marks"
     lost = graded.lost(name)
     for cell in parse_entry(assignment, name)[0]:
         assert cell in lost, f"{name} kept the points of {cell}; it lost points in {lost}"
@@ -193,8 +210,8 @@ def test_one_slip_costs_one_charge(graded: ClassResult, assignment: str, name: s
     """An answer with exactly one slip loses points only in the cells its header names."""
     header = entry_header(assignment, name)
     assert header.loses, f"{name}: no '# loses:' line"
-    assert set(header.loses) <= set(graded_cells(assignment)), f"{name}: unknown cells in '# loses:'"
-    assert graded.status(name) == "graded"
+    assert set(header.loses) <= set(autograded_cells(assignment)), f"{name}: unknown cells in '# loses:'"
+    assert graded.status(name) == pending_status(assignment)
     lost = graded.lost(name)
     assert lost, f"{name}: the slip cost nothing"
     extra = {cell: graded.message(name, cell) for cell in lost if cell not in header.loses}

@@ -21,7 +21,10 @@ from autograder.sandbox import jail_available
 from tests.helpers import (
     ROOT,
     ClassResult,
+    autograded_cells,
+    autograded_max,
     grade_id,
+    pending_status,
     read_results,
     release_notebook,
     run_cli,
@@ -29,6 +32,7 @@ from tests.helpers import (
     solution_notebook,
     submission,
     write_class,
+    written_questions,
 )
 
 pytestmark = pytest.mark.slow
@@ -208,8 +212,13 @@ def graded(submissions_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> C
     return read_results(out, proc)
 
 
+# graded, a notebook's written answer awaits review: full marks are those of the autograded cells
+TOP = autograded_max("corr2d")
+MAX = TOP + sum(written_questions("corr2d").values())
+
+
 def full(result: ClassResult, student: str) -> bool:
-    return result.score(student) == result.max_score(student) > 0
+    return result.score(student) == TOP > 0 and result.max_score(student) == MAX and result.lost(student) == []
 
 
 def test_every_student_folder_has_exactly_one_row(graded: ClassResult, submissions_dir: Path) -> None:
@@ -221,9 +230,10 @@ def test_every_student_folder_has_exactly_one_row(graded: ClassResult, submissio
 
 
 def test_correct_and_untouched(graded: ClassResult) -> None:
-    """The reference answer gets full marks with status 'graded'; the untouched release 0."""
+    """The reference answer gets full marks, its written answer awaiting review; the untouched release 0."""
     assert full(graded, "correct")
-    assert graded.status("correct") == "graded"
+    assert graded.status("correct") == pending_status("corr2d")
+    assert graded.pending("correct") == list(written_questions("corr2d"))
     assert graded.score("untouched") == 0
 
 
@@ -267,14 +277,13 @@ def test_a_name_lost_to_a_failing_cell_names_that_cell(graded: ClassResult) -> N
 def test_a_failure_names_the_cell_as_the_page_labels_it_and_the_exact_line(graded: ClassResult) -> None:
     """Where a call failed: the answer cell's In [N] on the feedback page, and its line counting the blank lines."""
     page = (graded.out / "feedback" / "blank_first_lines" / "corr2d.html").read_text(encoding="utf-8")
-    prompts = page.split('<div class="prompt input_prompt">')[1:]  # each code cell, from its prompt on
-    (label,) = [
-        re.match(r"In&nbsp;\[(\d+)\]:", p).group(1) for p in prompts if "Student's answer" in p.split("</pre>")[0]
-    ]
+    prompts = page.split('<div class="prompt input_prompt">')[1:]  # each cell, from its prompt on
+    code = [(re.match(r"In&nbsp;\[(\d+)\]:", p), p) for p in prompts]  # the written answer's cell has no In [N]
+    (label,) = [m.group(1) for m, p in code if m and "Student's answer" in p.split("</pre>")[0]]
     line = BLANK_FIRST_LINES.splitlines().index("    raise ValueError('stopped here')") + 1
     where = f"in your code (In [{label}], line {line}: raise ValueError('stopped here'))"
     messages = [graded.message("blank_first_lines", gid) for gid in graded.lost("blank_first_lines")]
-    assert len(messages) == len(graded.cells["blank_first_lines"]), messages  # every test calls corr2d
+    assert len(messages) == len(autograded_cells("corr2d")), messages  # every test calls corr2d
     for message in messages:
         assert where in message, message
     assert where in html.unescape(page)
@@ -311,7 +320,7 @@ def test_notebook_without_metadata_is_matched_by_name(graded: ClassResult) -> No
 def test_crashes_and_hangs_are_graded_with_a_reason(graded: ClassResult, student: str, words: str) -> None:
     """A dying kernel, an endless loop or a memory hog: 0 points, graded, and the reason in words."""
     assert graded.score(student) == 0
-    assert graded.status(student).startswith("graded")
+    assert graded.status(student).startswith(pending_status("corr2d"))
     text = graded.status(student) + " ".join(graded.message(student, c) for c in graded.cells[student])
     assert words in text, text
 
@@ -358,7 +367,7 @@ def test_cheats_that_fool_comparisons_earn_nothing_hidden(graded: ClassResult, s
     """Patching torch.allclose or the checks, or a tensor subclass that always agrees: hidden tests still fail."""
     lost = graded.lost(student)
     assert "test_values" in lost, graded.cells[student]
-    assert graded.score(student) < graded.max_score(student) / 2
+    assert graded.score(student) < TOP / 2
 
 
 def test_feedback_shows_no_hidden_tests(graded: ClassResult) -> None:

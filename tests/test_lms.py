@@ -27,7 +27,18 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.helpers import ROOT, release_notebook, run_cli, solution_answers, solution_notebook, submission
+from tests.helpers import (
+    ROOT,
+    autograded_max,
+    pending_status,
+    release_notebook,
+    review,
+    run_cli,
+    solution_answers,
+    solution_notebook,
+    submission,
+    written_questions,
+)
 
 ASSIGNMENT = "corr2d"
 GRADE_ARGS = ("--timeout", "10", "--notebook-timeout", "60", "--memory", "1G", "--jobs", "2")
@@ -36,8 +47,14 @@ ESCAPE = f"lms-test-escape-{uuid.uuid4().hex}.txt"
 EVIL = '# </pre><script>alert("pwned")</script>'
 
 
+# the written question's answer in every good() notebook: the reviews below give it every point
+WRITTEN = "A pixel at the border lies in fewer windows than one inside, so $Y$ has $h - k_h + 1$ rows."
+TOTAL = autograded_max(ASSIGNMENT) + sum(written_questions(ASSIGNMENT).values())
+
+
 def good() -> bytes:
-    return nbformat.writes(submission(ASSIGNMENT, solution_answers(ASSIGNMENT))).encode()
+    answers = {**solution_answers(ASSIGNMENT), **dict.fromkeys(written_questions(ASSIGNMENT), WRITTEN)}
+    return nbformat.writes(submission(ASSIGNMENT, answers)).encode()
 
 
 def untouched() -> bytes:
@@ -64,6 +81,7 @@ class Run:
     out: Path
     proc: subprocess.CompletedProcess
     files: dict[str, bytes]  # submitted file name -> bytes, for the receipts
+    unreviewed: Path | None = None  # a copy of ``out`` as grading left it, before the review (see reviewed())
 
     def rows(self, name: str = "grades.csv") -> dict[str, dict[str, str]]:
         with open(self.out / name, newline="", encoding="utf-8") as f:
@@ -83,6 +101,23 @@ def grade(tmp: Path, source: Path, *args: str, out: Path | None = None, files: d
     proc = run_cli("grade", ASSIGNMENT, str(source), "--out", str(out), *GRADE_ARGS, *args)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return Run(out, proc, files or {})
+
+
+def written_points(row: dict[str, str]) -> float:
+    """The reviewer's points: every point for the good() notebooks' answer, none for anything else."""
+    return float(row["max_points"]) if row["answer"].strip() == WRITTEN else 0.0
+
+
+def reviewed(run: Run) -> Run:
+    """``run`` after the instructor grades every written answer through ``review DIR --import-scores``.
+
+    The LMS files leave a notebook graded but not reviewed blank; after the review they carry its grade.
+    The folder as grading left it is kept in ``run.unreviewed``.
+    """
+    unreviewed = run.out.parent / f"{run.out.name}-unreviewed"
+    shutil.copytree(run.out, unreviewed)
+    assert review(run.out, written_points) > 0
+    return Run(run.out, run.proc, run.files, unreviewed)
 
 
 def write_files(root: Path, files: dict[str, bytes]) -> Path:
@@ -150,7 +185,7 @@ def canvas(tmp_path_factory: pytest.TempPathFactory) -> Run:
     archive = tmp / "submissions.zip"
     archive.write_bytes(zip_of(files))
     extensions = write_csv(tmp / "extensions.csv", [["student", "due"], ["alee@uni.edu", "2025-03-10T23:59"]])
-    return grade(
+    run = grade(
         tmp,
         archive,
         "--roster",
@@ -163,6 +198,7 @@ def canvas(tmp_path_factory: pytest.TempPathFactory) -> Run:
         str(extensions),
         files=files,
     )
+    return reviewed(run)
 
 
 def parse_canvas_import(path: Path) -> tuple[dict[str, float | None], float, list[str], str]:
@@ -225,6 +261,22 @@ def test_canvas_roster_names_missing_and_unknown_students(canvas: Run) -> None:
     assert (missing["first_name"], missing["last_name"]) == ("Max", "Missing")
     stranger = rows["340999"]
     assert "not on the roster" in stranger["status"] and float(stranger["score"]) == canvas.top
+
+
+def test_canvas_csv_leaves_notebooks_awaiting_review_blank(canvas: Run) -> None:
+    """Graded, not yet reviewed: the status says which points are pending, canvas.csv leaves the student blank."""
+    assert canvas.unreviewed is not None
+    rows = Run(canvas.unreviewed, canvas.proc, {}).grades
+    bob = rows["340934"]
+    assert bob["status"] == pending_status(ASSIGNMENT)
+    assert (float(bob["score"]), float(bob["max_score"])) == (autograded_max(ASSIGNMENT), TOTAL)
+    scores, points, _, _ = parse_canvas_import(canvas.unreviewed / "canvas.csv")
+    assert points == CANVAS_POINTS
+    for sid in ("340934", "340935", "340936", "340939", "340941"):
+        assert rows[sid]["status"].startswith(pending_status(ASSIGNMENT)), rows[sid]["status"]
+        assert scores[sid] is None, sid  # Canvas keeps what it has until a person grades the written answer
+    assert scores["340937"] == 0 and scores["340938"] is None  # not submitted, refused: as without reviews
+    assert set(scores) == {"340934", "340935", "340936", "340937", "340938", "340939", "340941"}
 
 
 def test_canvas_late_marker_resubmission_and_extension(canvas: Run) -> None:
@@ -350,24 +402,36 @@ def regraded(canvas: Run, tmp_path_factory: pytest.TempPathFactory) -> tuple[Run
 
 
 def test_regrade_merges_and_writes_changes(regraded: tuple[Run, dict[str, dict[str, str]]]) -> None:
-    """--only: the named students are regraded, everyone else's row is kept as it was, changes.csv says what moved."""
+    """--only: the named students are regraded, everyone else's row is kept as it was, changes.csv says what moved.
+
+    Zoe's new written answer is not the one reviewed: it awaits review again (blank in canvas.csv) until the
+    instructor grades it; everyone else keeps their review.
+    """
     run, before = regraded
     after = run.grades
     assert set(after) == set(before)
     for sid in set(before) - {"340939", "340937"}:
         assert after[sid] == before[sid], sid
-    assert float(after["340939"]["score"]) == run.top
-    assert after["340939"]["submission_sha256"] == sha(run.files["zipperzoe_340939_208490290_corr2d.zip"])
+    zoe_row = after["340939"]
+    assert float(zoe_row["score"]) == autograded_max(ASSIGNMENT)
+    assert zoe_row["status"].startswith(pending_status(ASSIGNMENT))
+    assert "written answer written_border changed since it was reviewed" in zoe_row["status"]
+    assert zoe_row["submission_sha256"] == sha(run.files["zipperzoe_340939_208490290_corr2d.zip"])
     changes = run.rows("changes.csv")
     assert set(changes) == {"340939", "340937"}
     zoe = changes["340939"]
-    assert (float(zoe["before"]), float(zoe["after"])) == (0, run.top)
+    assert (float(zoe["before"]), float(zoe["after"])) == (0, autograded_max(ASSIGNMENT))
     assert re.search(r"test_\w+ 0->[1-9]", zoe["cells"])
     assert changes["340937"]["cells"] == "" and changes["340937"]["status_after"] == "not submitted"
     scores, _, _, _ = parse_canvas_import(run.out / "canvas.csv")
-    assert scores["340939"] == pytest.approx(CANVAS_POINTS)
+    assert scores["340939"] is None and scores["340934"] == pytest.approx(CANVAS_POINTS)
     assert (run.out / "feedback" / "340934" / f"{ASSIGNMENT}.html").is_file()  # others' feedback kept
     assert "2 regraded of" in run.proc.stderr
+    review(run.out, written_points)  # the instructor grades Zoe's new answer
+    zoe_row = run.grades["340939"]
+    assert float(zoe_row["score"]) == run.top == TOTAL and zoe_row["status"] == "graded"
+    scores, _, _, _ = parse_canvas_import(run.out / "canvas.csv")
+    assert scores["340939"] == pytest.approx(CANVAS_POINTS)
 
 
 def test_regrade_of_an_unknown_student_is_refused(canvas: Run, tmp_path: Path) -> None:
@@ -424,7 +488,7 @@ def moodle(tmp_path_factory: pytest.TempPathFactory) -> Run:
             row("1004", HOSTILE_NAME, "No submission", "-"),
         ],
     )
-    return grade(tmp, root, "--roster", str(worksheet), "--due", DUE, "--late-penalty", "0.1", files=files)
+    return reviewed(grade(tmp, root, "--roster", str(worksheet), "--due", DUE, "--late-penalty", "0.1", files=files))
 
 
 def parse_moodle_import(path: Path) -> dict[str, tuple[float | None, int | None, str]]:
@@ -491,6 +555,11 @@ def test_moodle_csv_imports_the_way_moodle_reads_it(moodle: Run) -> None:
         assert feedback.startswith(f"{ASSIGNMENT}: ")
     assert parsed["1004"][0] == 0
     assert "late" in parsed["1003"][2]
+    assert moodle.unreviewed is not None  # as grading left it: the written answers await review, Moodle keeps its grade
+    pending = parse_moodle_import(moodle.unreviewed / "moodle.csv")
+    assert {pid: pending[pid][0] for pid in ("1001", "1002", "1003", "1004")} == dict.fromkeys(
+        ("1001", "1002", "1003"), None
+    ) | {"1004": 0}
 
 
 def test_moodle_report_escapes_names(moodle: Run) -> None:
@@ -541,7 +610,7 @@ def moodle_gradebook(tmp_path_factory: pytest.TempPathFactory) -> Run:
             row("Grace", "Hopper", "s5", "grace@uni.edu"),
         ],
     )
-    return grade(tmp, root, "--roster", str(export), "--no-similarity", files=files)
+    return reviewed(grade(tmp, root, "--roster", str(export), "--no-similarity", files=files))
 
 
 def test_moodle_gradebook_export_matches_folders_by_full_name(moodle_gradebook: Run) -> None:
@@ -582,6 +651,10 @@ def test_moodle_gradebook_import_file(moodle_gradebook: Run) -> None:
         assert float(by_email[email][column]) == pytest.approx(float(grades[email]["score"]))
     for email in ("sam1@uni.edu", "sam2@uni.edu", "grace@uni.edu"):
         assert by_email[email][column] == "", email  # the LMS keeps what it has
+    assert moodle_gradebook.unreviewed is not None  # before the review: blank too, for whoever awaits it
+    with open(moodle_gradebook.unreviewed / "moodle.csv", newline="", encoding="utf-8") as f:
+        pending = {r["Email address"]: r[column] for r in csv.DictReader(f)}
+    assert pending == dict.fromkeys(by_email, "")
     assert by_email["ada@uni.edu"][f"Feedback: {column}"].startswith(f"{ASSIGNMENT}: ")
     assert not (moodle_gradebook.out / "canvas.csv").exists()  # only the roster's own LMS gets a file
 
@@ -622,7 +695,7 @@ def blackboard(tmp_path_factory: pytest.TempPathFactory) -> Run:
     write_files(root, files)
     extensions = write_csv(tmp / "extensions.csv", [["jdoe", "2025-03-05T12:00"]])
     args = ("--due", DUE, "--late-penalty", "0.25", "--extensions", str(extensions))
-    return grade(tmp, root, *args, files=files)
+    return reviewed(grade(tmp, root, *args, files=files))
 
 
 def test_blackboard_attempts_timestamps_and_extensions(blackboard: Run) -> None:
@@ -669,7 +742,7 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> Run:
             ["Doe, Jane", "340935", "S340935", "jdoe@uni.edu", "A", "", ""],
         ],
     )
-    return grade(tmp, archive, "--roster", str(roster), "--no-similarity", files=files)
+    return reviewed(grade(tmp, archive, "--roster", str(roster), "--no-similarity", files=files))
 
 
 def test_folders_matched_to_roster_by_alias(folders: Run) -> None:
@@ -771,5 +844,7 @@ def test_plain_nbgrader_works_on_a_fresh_copy(tmp_path: Path) -> None:
     nbgrader("export")
     with open(course / "grades.csv", newline="") as f:
         rows = {r["student_id"]: r for r in csv.DictReader(f)}
-    assert float(rows["alice"]["score"]) == float(rows["alice"]["max_score"]) > 0
+    # nbgrader, too, leaves the written answer to a person: the autograded points until then
+    assert float(rows["alice"]["score"]) == autograded_max(ASSIGNMENT) > 0
+    assert float(rows["alice"]["max_score"]) == TOTAL
     assert float(rows["bob"]["score"]) == 0

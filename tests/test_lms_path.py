@@ -21,16 +21,19 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.helpers import ROOT, run_cli
+from tests.helpers import ROOT, autograded_max, pending_status, run_cli
 from tests.test_lms import (
     ASSIGNMENT,
     DUE,
     GRADE_ARGS,
+    TOTAL,
+    WRITTEN,
     Run,
     canvas_roster,
     good,
     grade,
     parse_canvas_import,
+    reviewed,
     untouched,
     write_csv,
     write_files,
@@ -38,6 +41,7 @@ from tests.test_lms import (
 )
 
 QUICK = ("--no-similarity",)
+FULL = autograded_max(ASSIGNMENT)  # a correct notebook's score until its written answer is reviewed
 
 
 def refused(tmp: Path, source: Path, *args: str) -> str:
@@ -62,13 +66,16 @@ def test_blackboard_a_crafted_file_name_cannot_become_another_students_attempt(t
     run = grade(tmp_path, write_files(tmp_path / "dl", files), "--due", DUE, "--late-penalty", "0.5", *QUICK)
     rows = run.grades
     assert set(rows) == {"alice", "mallory"}
-    assert float(rows["alice"]["score"]) == run.top and rows["alice"]["late_submission_penalty"] == "0"
+    assert float(rows["alice"]["score"]) == FULL and rows["alice"]["late_submission_penalty"] == "0"
     assert rows["alice"]["timestamp"].startswith("2025-03-01")
-    assert float(rows["mallory"]["score"]) < run.top
+    assert float(rows["mallory"]["score"]) < FULL
 
 
 def test_moodle_a_folder_carrying_another_participants_marker_grades_no_one_else(tmp_path: Path) -> None:
-    """A folder name holding a second '_<id>_assignsubmission_file_' is placed nowhere; the victim keeps 12/12."""
+    """A folder name holding a second '_<id>_assignsubmission_file_' is placed nowhere; the victim keeps 12/12.
+
+    (12 autograded points; the written answer awaits review, as anyone's.)
+    """
     files = {
         "Vic Tim_1001_assignsubmission_file/corr2d.ipynb": good(),
         "Mal X_1002_assignsubmission_file__1001_assignsubmission_file_/corr2d-9.ipynb": untouched(),
@@ -76,7 +83,7 @@ def test_moodle_a_folder_carrying_another_participants_marker_grades_no_one_else
     }
     run = grade(tmp_path, write_files(tmp_path / "dl", files), *QUICK)
     rows = run.grades
-    assert float(rows["1001"]["score"]) == run.top and rows["1001"]["status"] == "graded"
+    assert float(rows["1001"]["score"]) == FULL and rows["1001"]["status"] == pending_status(ASSIGNMENT)
     [stray] = [r for sid, r in rows.items() if sid.startswith("unplaced:")]
     assert "could not tell whose file" in stray["status"] and "Mal X_1002" in stray["student_id"]
 
@@ -90,17 +97,25 @@ def collided(tmp_path_factory: pytest.TempPathFactory) -> Run:
         "jdoe@uni.edu/corr2d.ipynb": good(),
     }
     root = write_files(tmp / "dl", files)
-    return grade(tmp, root, "--roster", str(canvas_roster(tmp / "gradebook.csv")), *QUICK, files=files)
+    return reviewed(grade(tmp, root, "--roster", str(canvas_roster(tmp / "gradebook.csv")), *QUICK, files=files))
 
 
 def test_two_submissions_of_one_student_are_both_graded_and_flagged(collided: Run) -> None:
-    """A folder named by SIS id and one by Canvas id: two rows, both graded, the student left blank in canvas.csv."""
-    rows = collided.grades
-    a, b = rows["collision:340934"], rows["collision:S340934"]
+    """A folder named by SIS id and one by Canvas id: two rows, both graded, the student left blank in canvas.csv.
+
+    Blank even once the written answers are reviewed (the review leaves a collision as it is).
+    """
+    assert collided.unreviewed is not None
+    graded = Run(collided.unreviewed, collided.proc, {}).grades  # as grading left it
+    a, b = graded["collision:340934"], graded["collision:S340934"]
     assert a["status"].startswith("collision: this submission and S340934 all belong to roster student Smith, Bob")
-    assert float(a["score"]) == collided.top and float(b["score"]) < collided.top  # each graded as it is
+    assert float(a["score"]) == FULL and float(b["score"]) < FULL  # each graded as it is
+    assert graded["340935"]["status"] == pending_status(ASSIGNMENT)
+    rows = collided.grades  # reviewed
+    assert rows["collision:340934"] == a and rows["collision:S340934"] == b
     assert rows["340934"]["status"].startswith("ambiguous: the submissions collision:340934, collision:S340934")
     assert rows["340935"]["status"] == "graded"  # a folder named by e-mail is matched to the Canvas id
+    assert float(rows["340935"]["score"]) == TOTAL
     assert "layout: folders (detected), 3 student(s)" in collided.proc.stderr
     scores, _, _, _ = parse_canvas_import(collided.out / "canvas.csv")
     assert scores["340934"] is None and scores["340935"] == pytest.approx(20.0)
@@ -111,7 +126,7 @@ def test_canvas_student_called_points_possible_does_not_rescale_the_class(tmp_pa
     roster = canvas_roster(tmp_path / "gradebook.csv")
     with open(roster, "a", newline="", encoding="utf-8") as f:
         csv.writer(f).writerow(["Points Possible, Mal", "340950", "S340950", "mal@uni.edu", "Section A", "", ""])
-    run = grade(tmp_path, write_files(tmp_path / "dl", files), "--roster", str(roster), *QUICK)
+    run = reviewed(grade(tmp_path, write_files(tmp_path / "dl", files), "--roster", str(roster), *QUICK))
     scores, points, _, _ = parse_canvas_import(run.out / "canvas.csv")
     assert points == 20.0 and scores["340950"] == pytest.approx(20.0) and scores["340934"] == pytest.approx(20.0)
 
@@ -160,7 +175,7 @@ def late_class(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Pa
     source = tmp / "dl.zip"
     source.write_bytes(zip_of(files))
     roster = canvas_roster(tmp / "gradebook.csv")
-    grade(tmp, source, "--roster", str(roster), "--due", DUE, "--late-penalty", "0.25", *QUICK)
+    reviewed(grade(tmp, source, "--roster", str(roster), "--due", DUE, "--late-penalty", "0.25", *QUICK))
     return tmp, source, roster
 
 
@@ -171,8 +186,10 @@ def test_only_reuses_the_runs_options(late_class: tuple[Path, Path, Path], tmp_p
     before = Run(out, None, {}).grades  # type: ignore[arg-type]
     run = grade(tmp_path, source, "--only", "340934", *QUICK, out=out)
     after = run.grades
-    assert after == before  # same penalty, due date, names; nothing else moved
-    assert after["340934"]["late_submission_penalty"] == "3" and after["340934"]["duedate"].startswith("2025-03-01")
+    assert after == before  # same penalty, due date, names, the same answer's review; nothing else moved
+    assert after["340934"]["status"].startswith("graded")
+    assert after["340934"]["late_submission_penalty"] == f"{0.25 * TOTAL:g}"
+    assert after["340934"]["duedate"].startswith("2025-03-01")
     assert after["340934"]["first_name"] == "Bob"
     scores, _, _, _ = parse_canvas_import(out / "canvas.csv")
     assert scores["340934"] == pytest.approx(15.0)
@@ -326,7 +343,7 @@ def test_blackboard_feedback_csv_for_the_grade_center(tmp_path: Path) -> None:
         f"Corr2d_alice_attempt_{stamp}_corr2d.ipynb": good(),
         f"Corr2d_bob_attempt_{stamp}_corr2d.ipynb": untouched(),
     }
-    run = grade(tmp_path, write_files(tmp_path / "dl", files), *QUICK)
+    run = reviewed(grade(tmp_path, write_files(tmp_path / "dl", files), *QUICK))
     with open(run.out / "feedback-blackboard.csv", newline="", encoding="utf-8") as f:
         rows = {r["Username"]: r for r in csv.DictReader(f)}
     assert set(rows) == {"alice", "bob"}
@@ -337,28 +354,15 @@ def test_blackboard_feedback_csv_for_the_grade_center(tmp_path: Path) -> None:
 
 # --- manually graded cells ------------------------------------------------------------------------------------------
 
-WRITTEN = {"grade": True, "solution": True, "locked": False, "grade_id": "written_border", "points": 2}
-
-
-def course_with_a_written_answer(root: Path) -> Path:
-    shutil.copytree(ROOT / "solutions" / ASSIGNMENT, root / "solutions" / ASSIGNMENT)
-    path = root / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    cell = nbformat.v4.new_markdown_cell("YOUR ANSWER HERE", metadata={"nbgrader": {**WRITTEN, "schema_version": 3}})
-    nb.cells.append(cell)
-    nbformat.write(nb, path)
-    return root
-
 
 def test_a_manually_graded_cell_is_never_a_silent_zero(tmp_path: Path) -> None:
-    course = course_with_a_written_answer(tmp_path / "course")
-    nb = nbformat.reads(good().decode(), as_version=4)
-    nb.cells.append(
-        nbformat.v4.new_markdown_cell(
-            "The border loses kh-1 rows.", metadata={"nbgrader": {**WRITTEN, "schema_version": 3}}
-        )
-    )
-    files = {"smithbob_340934_1_corr2d.ipynb": nbformat.writes(nb).encode()}
+    """The written answer awaits a person: the status says so, canvas.csv leaves the student blank, until the review.
+
+    Graded with ``--course`` (a copy of the course's source notebook, its written question included).
+    """
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "solutions" / ASSIGNMENT, course / "solutions" / ASSIGNMENT)
+    files = {"smithbob_340934_1_corr2d.ipynb": good()}
     roster = canvas_roster(tmp_path / "gradebook.csv")
     proc = run_cli(
         "grade",
@@ -376,9 +380,36 @@ def test_a_manually_graded_cell_is_never_a_silent_zero(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     run = Run(tmp_path / "graded", proc, files)
     bob = run.grades["340934"]
-    assert bob["status"].startswith("needs manual grading: written_border (2 points not yet given)")
+    assert bob["status"] == "needs manual grading: written_border (3 points not yet given)"
+    assert (float(bob["score"]), float(bob["max_score"])) == (FULL, TOTAL)
     assert "needs manual grading" in proc.stderr
     scores, _, _, _ = parse_canvas_import(run.out / "canvas.csv")
     assert scores["340934"] is None  # blank: the LMS keeps what it has until a person grades it
     stored = json.loads((run.out / "results.json").read_text())
     assert [r["manual"] for r in stored["results"] if r["student_id"] == "340934"] == [["written_border"]]
+    run = reviewed(run)
+    assert run.grades["340934"]["status"] == "graded" and float(run.grades["340934"]["score"]) == TOTAL
+    scores, _, _, _ = parse_canvas_import(run.out / "canvas.csv")
+    assert scores["340934"] == pytest.approx(20.0)
+
+
+def test_the_late_penalty_capped_at_the_autograded_points_is_charged_in_full_after_the_review(tmp_path: Path) -> None:
+    """Late, 0 autograded points: the penalty (10% of 15) is capped at 0; the 3 reviewed points then pay it: 1.5.
+
+    (Found with this test: the review kept the cap of the grading run, and the late student kept all 3 points.)
+    """
+    notebook = nbformat.reads(untouched().decode(), as_version=4)
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "written_border":
+            cell.source = WRITTEN
+    files = {"smithbob_LATE_340934_1_corr2d.ipynb": nbformat.writes(notebook).encode()}
+    roster = canvas_roster(tmp_path / "gradebook.csv")
+    args = ("--roster", str(roster), "--due", DUE, "--late-penalty", "0.1", *QUICK)
+    run = grade(tmp_path, write_files(tmp_path / "dl", files), *args)
+    bob = run.grades["340934"]
+    assert (bob["raw_score"], bob["late_submission_penalty"], bob["score"]) == ("0", "0", "0")
+    assert f"-{0.1 * TOTAL:g} points, once" in bob["status"]
+    bob = reviewed(run).grades["340934"]
+    assert bob["status"].startswith("graded")
+    assert (float(bob["raw_score"]), float(bob["late_submission_penalty"])) == (3, pytest.approx(0.1 * TOTAL))
+    assert float(bob["score"]) == pytest.approx(3 - 0.1 * TOTAL)

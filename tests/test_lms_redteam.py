@@ -23,7 +23,7 @@ from pathlib import Path
 
 from autograder.archive import ZipLimits
 from autograder.collect import collect
-from tests.helpers import ROOT, run_cli
+from tests.helpers import ROOT, autograded_max, pending_status, run_cli, written_questions
 from tests.test_lms import (
     CANVAS_HEADER,
     MOODLE_GRADEBOOK_HEADER,
@@ -51,7 +51,10 @@ def rows_of(path: Path) -> dict[str, dict[str, str]]:
 
 
 def top_score(out: Path) -> float:
-    return max(float(r["max_score"]) for r in rows_of(out / "grades.csv").values())
+    """Full marks of a correct notebook as graded: the autograded points (its written answer awaits review)."""
+    top = max(float(r["max_score"]) for r in rows_of(out / "grades.csv").values())
+    assert top == autograded_max(ASSIGNMENT) + sum(written_questions(ASSIGNMENT).values()), top
+    return autograded_max(ASSIGNMENT)
 
 
 def one_line_error(proc: subprocess.CompletedProcess) -> str:
@@ -269,7 +272,7 @@ def test_blackboard_name_with_an_impossible_date_gets_a_row_not_a_traceback(tmp_
     assert "Traceback" not in proc.stderr, proc.stderr[-1500:]
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = rows_of(out / "grades.csv")
-    assert rows["bsmith"]["status"] == "graded"
+    assert rows["bsmith"]["status"] == pending_status(ASSIGNMENT)
     assert any("2025-02-30" in sid or "2025-02-30" in r["status"] for sid, r in rows.items())
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from autograder.sandbox import jail_available
-from tests.helpers import ClassResult, grade_class, solution_answers, submission
+from tests.helpers import ClassResult, grade_class, pending_status, solution_answers, submission
 
 pytestmark = pytest.mark.slow
 
@@ -132,8 +132,8 @@ def test_the_attacker_scores_no_more_than_the_same_answer_without_the_attack(
     graded: dict[str, ClassResult], assignment: str, baseline: str, attacker: str
 ) -> None:
     result = graded[assignment]
-    assert result.status(attacker).startswith("graded"), result.status(attacker)
-    assert result.score(baseline) < result.max_score(baseline), f"{baseline} lost nothing: no slip to hide"
+    assert result.status(attacker).startswith(pending_status(assignment)), result.status(attacker)
+    assert result.score(baseline) < result.autograded_max(baseline), f"{baseline} lost nothing: no slip to hide"
     assert result.score(attacker) <= result.score(baseline), (
         f"{attacker}: {result.score(attacker)} against {result.score(baseline)} without the attack"
     )
@@ -148,14 +148,16 @@ def test_the_copied_back_kernel_no_longer_hides_the_slip(graded: dict[str, Class
 @pytest.mark.parametrize("student", ["a3_correct", "b3_correct"])
 def test_a_correct_student_after_an_attacker_keeps_full_marks(graded: dict[str, ClassResult], student: str) -> None:
     result = graded["conv2d_training"]
-    assert result.score(student) == result.max_score(student), {
+    assert result.score(student) == result.autograded_max(student), {
         c: result.message(student, c) for c in result.lost(student)
     }
+    assert result.status(student) == pending_status("conv2d_training")
 
 
 def test_a_correct_one_by_one_after_an_attacker_keeps_full_marks(graded: dict[str, ClassResult]) -> None:
     result = graded["one_by_one"]
-    assert result.score("c3_correct") == result.max_score("c3_correct")
+    assert result.score("c3_correct") == result.autograded_max("c3_correct")
+    assert result.lost("c3_correct") == [] and result.status("c3_correct") == pending_status("one_by_one")
 
 
 @pytest.mark.parametrize("assignment", ["conv2d_training", "one_by_one"])

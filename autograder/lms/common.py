@@ -45,7 +45,8 @@ def feedback_text(result: StudentResult, *, limit: int = 240) -> str:
         parts.append(f"late penalty -{result.late_penalty:g}")
     parts += [n for n in result.notes if n not in parts[-1]]
     for cell in result.cells:
-        if cell.points < cell.max_points and cell.grade_id not in result.manual:
+        reviewed = cell.grade_id in result.manual and cell.message != "awaits manual grading"  # a written answer
+        if reviewed or (cell.points < cell.max_points and cell.grade_id not in result.manual):
             message = cell.message.strip().splitlines()[0][:limit] if cell.message.strip() else ""
             parts.append(f"{cell.grade_id} {cell.points:g}/{cell.max_points:g}" + (f": {message}" if message else ""))
     return "; ".join(parts)

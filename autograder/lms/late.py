@@ -119,6 +119,7 @@ def apply_lateness(result: StudentResult, late: Lateness) -> None:
     if not result.graded:
         return
     charged = min(late.penalty, result.raw_score)
+    result.late_charge = late.penalty
     result.late_penalty = charged
     result.score = result.raw_score - charged
     if late.note:
