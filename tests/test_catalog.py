@@ -41,7 +41,7 @@ MAX_SCORES = {
     "conv2d_training": 13,
     "kernels": 21,
     "one_by_one": 23,
-    "padding_pooling": 16,
+    "padding_pooling": 19,
 }
 
 # Failure messages a student must see: assignment -> (entry, graded cell) -> words in the message.
