@@ -23,7 +23,7 @@ import pytest
 from autograder.cluster import ClusterError, parse_address
 from autograder.samples import solution_answers, submission
 
-from .helpers import ClassResult, read_results, run_cli, write_class
+from .helpers import ClassResult, pending_status, read_results, run_cli, write_class
 
 DASK = Path(sys.executable).parent / "dask"
 CORRECT = solution_answers("corr2d")["corr2d"]
@@ -184,13 +184,15 @@ def test_a_cluster_grades_like_the_serial_run(cluster: Cluster, tmp_path: Path) 
     assert proc.returncode == 0, proc.stderr[-3000:]
     on_cluster = read_results(tmp_path / "dask", proc)
     assert _rows(on_cluster) == _rows(serial)
-    assert on_cluster.score("correct") == on_cluster.max_score("correct") > 0
-    assert on_cluster.score("wrong") < on_cluster.max_score("wrong")
-    assert on_cluster.score("cheat") < on_cluster.max_score("cheat")
+    # full marks before review are the autograded points; the written answer awaits a person
+    assert on_cluster.score("correct") == on_cluster.autograded_max("correct") > 0
+    assert on_cluster.status("correct") == pending_status("corr2d")
+    assert on_cluster.score("wrong") < on_cluster.autograded_max("wrong")
+    assert on_cluster.score("cheat") < on_cluster.autograded_max("cheat")
     assert on_cluster.score("infinite_loop") == on_cluster.score("memory_hog") == 0
     assert "ran out of time" in on_cluster.status("infinite_loop")
     # the student's code could not connect to the scheduler (its answer is right only then)
-    assert on_cluster.score("reach_dask") == on_cluster.max_score("reach_dask")
+    assert on_cluster.score("reach_dask") == on_cluster.autograded_max("reach_dask")
     for sid in on_cluster.rows:  # the client wrote every page, the same page as the serial run
         page = Path("feedback") / sid / "corr2d.html"
         assert (tmp_path / "dask" / page).read_bytes() == (tmp_path / "serial" / page).read_bytes()
