@@ -38,11 +38,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import nbformat
 from distributed import Client, KilledWorker, LocalCluster, Reschedule, Worker, WorkerPlugin, as_completed, get_worker
 
 from . import __version__, report
 from .collect import Submission, sha256_of
+from .feedback import BookLinks
 from .grading import ClusterError
 from .limits import Limits
 from .prepare import MAX_NOTEBOOK_BYTES, UnreadableSubmission
@@ -160,35 +160,45 @@ class SandboxPlugin(WorkerPlugin):
                 )
             return self._assignments[key]
 
-    def run(self, name: str, source: bytes, notebook: bytes, limits: dict[str, Any]) -> dict[str, Any]:
+    def run(
+        self, name: str, source: bytes, notebook: bytes, limits: dict[str, Any], links: BookLinks
+    ) -> dict[str, Any]:
         """What :func:`run_notebook` returns."""
         from .grading import Grader
 
         assignment = self._assignment(name, source)
         assert self.sandbox is not None and self._root is not None
-        grader = Grader(assignment, out=self._root, jobs=1, sandbox=self.sandbox, limits=Limits.from_wire(limits))
+        grader = Grader(
+            assignment, out=self._root, jobs=1, sandbox=self.sandbox, limits=Limits.from_wire(limits), links=links
+        )
         with tempfile.TemporaryDirectory(dir=self._root) as tmp:
             path = Path(tmp) / f"{name}.ipynb"
             path.write_bytes(notebook)
             try:
-                nb, restored, ran = grader.run_notebook(path)
+                return grader.mark(path).to_wire()
             except UnreadableSubmission as exc:
                 return {"unreadable": str(exc)}
-        return {"notebook": nbformat.writes(nb), "restored": restored, "ran": ran}
 
 
 def run_notebook(
-    name: str, source: bytes, notebook: bytes, limits: dict[str, Any], sandboxed: bool, version: str
+    name: str,
+    source: bytes,
+    notebook: bytes,
+    limits: dict[str, Any],
+    links: BookLinks,
+    sandboxed: bool,
+    version: str,
 ) -> dict[str, Any]:
-    """The task: run one submitted notebook in this worker's sandbox.
+    """The task: run, score and render one submitted notebook in this worker's sandbox.
 
-    Returns plain data: ``{"notebook": JSON text with the outputs, "restored": notes, "ran": notes}``,
-    or ``{"unreadable": why}``. Raises :class:`distributed.Reschedule` on a worker that cannot grade.
+    Returns plain data: :meth:`autograder.grading.Marked.to_wire` (the marks, the
+    feedback page naming no student, the notes), or ``{"unreadable": why}``.
+    Raises :class:`distributed.Reschedule` on a worker that cannot grade.
     """
     plugin = get_worker().plugins.get(plugin_name(sandboxed))
     if not isinstance(plugin, SandboxPlugin) or plugin.sandbox is None or plugin.version != version:
         raise Reschedule()  # this worker is leaving (it refused): another one runs the task
-    return plugin.run(name, source, notebook, limits)
+    return plugin.run(name, source, notebook, limits, links)
 
 
 def _worker_state(dask_worker: Worker, name: str) -> str:
@@ -216,9 +226,10 @@ class DaskExecutor:
             repr((hashlib.sha256(source).hexdigest(), sorted(limits.to_wire().items()), sandboxed)).encode()
         ).hexdigest()[:12]
 
-    def key(self, assignment: str, submission_sha256: str) -> str:
+    def key(self, assignment: str, submission_sha256: str, links: BookLinks) -> str:
         """The task's key: the same submission of the same assignment graded by the same grader is one task."""
-        return f"autograder-{assignment}-{submission_sha256}-{grader_version()}-{self._run_digest}"
+        pages = hashlib.sha256(repr(links).encode()).hexdigest()[:8]  # the book the feedback pages link to
+        return f"autograder-{assignment}-{submission_sha256}-{grader_version()}-{self._run_digest}-{pages}"
 
     def run(self, grader: Grader, submissions: list[Submission], *, progress: bool) -> list[StudentResult]:
         """One result per submission, in input order (see :meth:`autograder.grading.Grader.run`).
@@ -239,7 +250,7 @@ class DaskExecutor:
                 bar.update(1)
                 continue
             data = path.read_bytes()
-            key = self.key(name, hashlib.sha256(data).hexdigest())
+            key = self.key(name, hashlib.sha256(data).hexdigest(), grader.links)
             if key not in waiting:
                 waiting[key] = []
                 queue.append((key, data))
@@ -248,7 +259,7 @@ class DaskExecutor:
         pending = as_completed()
         queue.reverse()  # taken from the end: in input order
         for _ in range(min(self.window, len(queue))):
-            _submit_from(queue, started, pending, self, name, limits)
+            _submit_from(queue, started, pending, self, name, limits, grader.links)
         for future in pending:
             key = future.key
             try:
@@ -258,7 +269,7 @@ class DaskExecutor:
             finally:
                 future.release()
             if queue:
-                _submit_from(queue, started, pending, self, name, limits)
+                _submit_from(queue, started, pending, self, name, limits, grader.links)
             for index in waiting.pop(key, []):
                 results[index] = self._result(grader, submissions[index], answer, started[key])
                 bar.update(1)
@@ -285,9 +296,10 @@ class DaskExecutor:
             return grader._empty_result(sid, f"internal grader error ({type(answer).__name__}: {answer})")
         if "unreadable" in answer:
             return grader._empty_result(sid, str(answer["unreadable"]))
+        from .grading import Marked
+
         begun = time.monotonic()
-        nb = nbformat.reads(answer["notebook"], as_version=4)
-        result = grader.finish(submission, nb, list(answer["restored"]), list(answer["ran"]), started=started)
+        result = grader.finish(submission, Marked.from_wire(answer), started=started)
         self.client_seconds += time.monotonic() - begun
         self.notebooks += 1
         return result
@@ -300,12 +312,21 @@ def _submit_from(
     executor: DaskExecutor,
     name: str,
     limits: dict,
+    links: BookLinks,
 ) -> None:
     key, data = queue.pop()
     started[key] = time.monotonic()
     pending.add(
         executor.client.submit(
-            run_notebook, name, executor.source, data, limits, executor.sandboxed, grader_version(), key=key
+            run_notebook,
+            name,
+            executor.source,
+            data,
+            limits,
+            links,
+            executor.sandboxed,
+            grader_version(),
+            key=key,
         )
     )
 

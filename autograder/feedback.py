@@ -24,6 +24,7 @@ where in the student's code a call failed.
 from __future__ import annotations
 
 import copy
+import functools
 import html
 import json
 import logging
@@ -38,6 +39,7 @@ from nbformat import NotebookNode
 from nbgrader import utils
 
 from .layout import COURSE_ROOT, toc_docnames
+from .scoring import Marks, annotate
 
 log = logging.getLogger(__name__)
 
@@ -310,6 +312,7 @@ def _exporter_class() -> Any:
             langinfo = nb.metadata.get("language_info", {})
             lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
             highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            highlight_code = _Remembered(highlight_code, lexer)
             resources = self._init_resources(resources)
             resources["math_budget"] = [MAX_MATH]  # one budget for all the page's markdown
             data_filter = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
@@ -318,6 +321,31 @@ def _exporter_class() -> Any:
             return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
     return FeedbackExporter
+
+
+_HIGHLIGHTED: dict[tuple[str | None, ...], str] = {}
+MAX_HIGHLIGHTED = 4096  # cells' highlighted code remembered (most cells are the same on every page of a class)
+MAX_REMEMBERED_CODE = 20_000  # characters of a cell's code that is remembered once highlighted
+
+
+class _Remembered:
+    """Code highlighting that remembers what it highlighted: the released cells are on every page."""
+
+    def __init__(self, highlight: Any, lexer: str | None) -> None:
+        self.highlight, self.lexer = highlight, lexer
+
+    def __call__(self, source: str, language: str | None = None, metadata: Any = None) -> str:
+        if len(source) > MAX_REMEMBERED_CODE:
+            return self.highlight(source, language, metadata)
+        magics = metadata.get("magics_language") if isinstance(metadata, dict) else None
+        key = (self.lexer, language, str(magics) if magics is not None else None, source)
+        page = _HIGHLIGHTED.get(key)
+        if page is None:
+            page = self.highlight(source, language, metadata)
+            if len(_HIGHLIGHTED) >= MAX_HIGHLIGHTED:
+                _HIGHLIGHTED.clear()
+            _HIGHLIGHTED[key] = page
+        return page
 
 
 def _feedback_exporter() -> Any:
@@ -386,10 +414,10 @@ def cell_title(source: str) -> str:
     return match.group(1) if match else ""
 
 
-def _student_line(resources: dict[str, Any], student_name: str) -> str:
+def _student_line(student_id: str, student_name: str) -> str:
     """``Feedback for <b>Alice Smith</b> (student 340934)``, as HTML; '' when neither is known."""
     name = " ".join(student_name.split())[:MAX_NAME]
-    sid = str(resources.get("nbgrader", {}).get("student") or "")[:MAX_NAME]
+    sid = str(student_id or "")[:MAX_NAME]
     if name and sid:
         return f"Feedback for <strong>{html.escape(name)}</strong> (student {html.escape(sid)})"
     if name or sid:
@@ -397,14 +425,10 @@ def _student_line(resources: dict[str, Any], student_name: str) -> str:
     return ""
 
 
-def _finish_page(page: str, release_cells: dict[str, NotebookNode], student: str) -> str:
-    """A page that needs nothing beside it; the student named at the top; each test cell named in the contents."""
+def _finish_page(page: str, release_cells: dict[str, NotebookNode]) -> str:
+    """A page that needs nothing beside it, each test cell named in the contents."""
     page = _MATHJAX.sub("", page, count=1)
     page = _GLYPHICONS.sub("", page, count=1)
-    if student:
-        page = page.replace("<h4>", f'<p class="student">{student}</p>\n<h4>', 1)
-        title = re.sub(r"<[^>]*>", "", student)
-        page = re.sub(r"<title>(.*?)</title>", lambda m: f"<title>{m.group(1)}: {title}</title>", page, count=1)
 
     def name(match: re.Match[str]) -> str:
         gid = html.unescape(match.group(1))
@@ -416,38 +440,51 @@ def _finish_page(page: str, release_cells: dict[str, NotebookNode], student: str
     return _TOC_ENTRY.sub(name, page)
 
 
-def write_feedback(
+def render_page(
     nb: NotebookNode,
+    marks: Marks,
     *,
     release_cells: dict[str, NotebookNode],
-    resources: dict[str, Any],
-    path: Path,
-    student_name: str = "",
-    course_root: Path = COURSE_ROOT,
-) -> Path:
-    """Render nbgrader-style feedback HTML (points per cell, no hidden tests) to ``path``; return ``path``.
+    notebook: str,
+    assignment: str,
+    max_score: float,
+    links: BookLinks = NO_BOOK,
+) -> str:
+    """nbgrader-style feedback HTML for ``nb`` scored with ``marks``: points per cell, no hidden tests.
 
-    The page stands alone (see the module's docstring): ``student_name`` (as
-    the roster writes it; '' if unknown) is shown at its top with the student
-    id of ``resources["nbgrader"]["student"]``, and links into the book use
-    the address that ``course_root``'s ``_config.yml`` gives (``html.baseurl``).
-    Raises OSError if the page cannot be written.
+    The page stands alone (see the module's docstring) but names no student
+    (:func:`name_page` does): it can be rendered wherever the notebook ran.
+    Links into the book use ``links`` (:meth:`BookLinks.of_course`).
     """
-    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-    from nbgrader.preprocessors import GetGrades
-
-    shown = feedback_notebook(nb, release_cells)
-    res = copy.deepcopy(resources)
-    res["config_dir"] = str(path.parent / ".no-custom-css")
     from nbconvert.preprocessors.sanitize import SanitizeHTML
 
+    shown = feedback_notebook(nb, release_cells)
+    res: dict[str, Any] = {"nbgrader": {"notebook": notebook, "assignment": assignment}}
     # nbgrader's feedback template ignores nbconvert's sanitize_html: sanitize the cells themselves
     shown, res = SanitizeHTML().preprocess(shown, res)
-    shown, res = GetGrades().preprocess(shown, res)
-    shown, res = CSSHTMLHeaderPreprocessor().preprocess(shown, res)
-    assignment = str(res.get("nbgrader", {}).get("assignment") or "")
-    res["book_links"] = BookLinks.of_course(assignment, course_root) if assignment else NO_BOOK
+    annotate(shown, marks)
+    res["nbgrader"].update(score=marks.score, max_score=max_score, late_penalty=0)
+    res["inlining"] = {"css": _page_css()}
+    res["book_links"] = links
     page, _ = _feedback_exporter().from_notebook_node(shown, resources=res)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_finish_page(page, release_cells, _student_line(res, student_name)), encoding="utf-8")
-    return path
+    return _finish_page(page, release_cells)
+
+
+@functools.cache
+def _page_css() -> tuple[str, ...]:
+    """The page's inline CSS, the code highlighting's (nbconvert's own, without a user's custom.css), built once."""
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from pygments.formatters import HtmlFormatter
+
+    header = CSSHTMLHeaderPreprocessor()
+    return (HtmlFormatter(style=header.style).get_style_defs(header.highlight_class),)
+
+
+def name_page(page: str, student_id: str, student_name: str = "") -> str:
+    """``page`` with the student named at its top and in its title (see :func:`_student_line`)."""
+    student = _student_line(student_id, student_name)
+    if not student:
+        return page
+    page = page.replace("<h4>", f'<p class="student">{student}</p>\n<h4>', 1)
+    title = re.sub(r"<[^>]*>", "", student)
+    return re.sub(r"<title>(.*?)</title>", lambda m: f"<title>{m.group(1)}: {title}</title>", page, count=1)

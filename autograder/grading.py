@@ -7,8 +7,12 @@ The pipeline per submission:
 3. a fresh test process and a fresh jailed student process, forked from a warm
    zygote (:mod:`autograder.sandbox`), run the cells: the tests trusted, the
    student's code sandboxed, each in its own process;
-4. nbgrader scores the outputs (``SaveAutoGrades`` into a real gradebook);
-5. :mod:`autograder.report` writes the feedback, ``grades.csv`` and ``cells.csv``.
+4. nbgrader's ``determine_grade`` scores the outputs (:mod:`autograder.scoring`) and
+   :mod:`autograder.feedback` renders the page with nbgrader's template, naming no
+   student yet (all this is :meth:`Grader.mark`, what a cluster's worker does);
+5. the client names the page and writes it; the run's marks go into a real nbgrader
+   gradebook in one session at the end; :mod:`autograder.report` writes ``grades.csv``
+   and ``cells.csv``.
 """
 
 from __future__ import annotations
@@ -38,9 +42,8 @@ import sqlalchemy
 from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.api import Gradebook
-from nbgrader.preprocessors import SaveAutoGrades
 
-from . import feedback, lms, report
+from . import feedback, lms, report, scoring
 from .classreport import write_report
 from .collect import Submission, SubmissionsError, collect, sha256_of
 from .layout import assignments
@@ -51,6 +54,7 @@ from .prepare import UnreadableSubmission, bound_names, prepare, read_notebook
 from .results import CellResult, GradingRun, State, StudentResult
 from .review import carry as reviewed
 from .sandbox import Sandbox, SandboxError, jail_available
+from .scoring import Marks
 from .similarity import Pair
 from .similarity import compare as compare_answers
 from .similarity import write_csv as write_similarity
@@ -211,18 +215,25 @@ def _trusted_kind(release_cell: NotebookNode) -> str:
     return "locked" if utils.is_locked(release_cell) else "student"
 
 
-def _failure_message(cell: NotebookNode) -> str:
-    for output in cell.get("outputs", []):
-        if output.output_type == "error":
-            return f"{output.ename}: {output.evalue}" if output.evalue else output.ename
-    for output in cell.get("outputs", []):
-        if output.output_type == "stream" and output.name == "stderr":
-            return "the test wrote to stderr: " + output.text.strip()[:500]
-    return ""
-
-
 def _not_run(reason: str) -> dict[str, Any]:
     return nbformat.v4.new_output("error", ename="NotRun", evalue=reason, traceback=[f"NotRun: {reason}"])
+
+
+@dataclass
+class Marked:
+    """A notebook run, scored and its page rendered, for no student yet: what a cluster's worker sends back."""
+
+    marks: Marks
+    page: str  # the feedback page, naming no student (:func:`autograder.feedback.name_page`)
+    restored: list[str]  # notes on restoring the notebook
+    ran: list[str]  # notes on running it
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"marks": self.marks.to_wire(), "page": self.page, "restored": self.restored, "ran": self.ran}
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Marked:
+        return cls(Marks.from_wire(data["marks"]), str(data["page"]), list(data["restored"]), list(data["ran"]))
 
 
 class Grader:
@@ -238,6 +249,7 @@ class Grader:
         names: dict[str, str] | None = None,
         limits: Limits | None = None,
         executor: Executor | None = None,
+        links: feedback.BookLinks = feedback.NO_BOOK,
     ) -> None:
         self.assignment = assignment
         self.out = out
@@ -246,7 +258,9 @@ class Grader:
         self.names = names or {}  # student id -> the name the feedback page greets
         self.limits = limits  # None: the sandbox's own
         self.executor = executor
+        self.links = links  # where the feedback pages' links into the book lead
         self._db_lock = threading.Lock()
+        self._marks: list[tuple[str, Marks]] = []  # (student id, marks) of the notebooks graded, for the gradebook
 
     def _resources(self, student_id: str) -> dict[str, Any]:
         return {
@@ -337,40 +351,6 @@ class Grader:
             notes.append(f"{response['leftover_processes']} background process(es) left running were stopped")
         return notes
 
-    def _score(self, sid: str, nb: NotebookNode) -> tuple[float, float, list[CellResult], list[str]]:
-        """Score the outputs with nbgrader into the gradebook (stage 5); also the cells a person grades."""
-        with self._db_lock:
-            with Gradebook(self.assignment.db_url) as gb:
-                gb.update_or_create_student(sid)
-                gb.update_or_create_submission(self.assignment.name, sid)
-            SaveAutoGrades().preprocess(nb, self._resources(sid))
-            with Gradebook(self.assignment.db_url) as gb:
-                submitted = gb.find_submission(self.assignment.name, sid)
-                score, max_score = float(submitted.score), float(submitted.max_score)
-        cells, manual = [], []
-        for cell in nb.cells:
-            if utils.is_grade(cell) or utils.is_task(cell):
-                points, max_points = utils.determine_grade(cell)
-                gid = cell.metadata.nbgrader["grade_id"]
-                if utils.is_solution(cell) or utils.is_task(cell):  # nbgrader's manually graded answers and tasks
-                    manual.append(gid)
-                    answer = cell.source[:MAX_CELL_CHARS]
-                    cells.append(CellResult(gid, 0.0, float(max_points), "awaits manual grading", answer=answer))
-                    continue
-                cells.append(CellResult(gid, float(points or 0), float(max_points), _failure_message(cell)))
-        return score, max_score, cells, manual
-
-    def _write_feedback(self, sid: str, nb: NotebookNode) -> Path:
-        """The student's feedback page (stage 6)."""
-        with self._db_lock:
-            return feedback.write_feedback(
-                nb,
-                release_cells=self.assignment.release_cells,
-                resources=self._resources(sid),
-                path=self.out / "feedback" / sid / f"{self.assignment.notebook_name}.html",
-                student_name=self.names.get(sid, ""),
-            )
-
     def run_notebook(self, notebook: Path) -> tuple[NotebookNode, list[str], list[str]]:
         """Stages 1 to 4 of one notebook file: the notebook with its outputs, the notes on restoring and on running.
 
@@ -385,42 +365,87 @@ class Grader:
         response = self._execute(plan)
         return nb, restored, self._fill_outputs(plan, response)
 
+    def mark(self, notebook: Path) -> Marked:
+        """Stages 1 to 6 of one notebook file, for no student in particular: run, scored, its page rendered.
+
+        Touches no output file and no student's data: what a cluster's worker does
+        (:mod:`autograder.cluster`); never raises for anything the student's code did.
+
+        Raises:
+            UnreadableSubmission: the file is not a notebook that can be graded.
+        """
+        nb, restored, ran = self.run_notebook(notebook)
+        marks = scoring.mark(nb, max_answer_chars=MAX_CELL_CHARS)
+        page = feedback.render_page(
+            nb,
+            marks,
+            release_cells=self.assignment.release_cells,
+            notebook=self.assignment.notebook_name,
+            assignment=self.assignment.name,
+            max_score=self.assignment.max_score,
+            links=self.links,
+        )
+        return Marked(marks, page, restored, ran)
+
     def grade_submission(self, submission: Submission) -> StudentResult:
         """Grade one submission through the stages above; never raises for anything the student did."""
         started = time.monotonic()
         if submission.notebook is None:
             return self._empty_result(submission.student_id, submission.problem)
         try:
-            nb, restored, ran = self.run_notebook(submission.notebook)
+            marked = self.mark(submission.notebook)
         except UnreadableSubmission as exc:
             return self._empty_result(submission.student_id, str(exc))
-        return self.finish(submission, nb, restored, ran, started=started)
+        return self.finish(submission, marked, started=started)
 
-    def finish(
-        self, submission: Submission, nb: NotebookNode, restored: list[str], ran: list[str], *, started: float
-    ) -> StudentResult:
-        """Stages 5 and 6 of a notebook that ran: score it into the gradebook, write its feedback page."""
+    def finish(self, submission: Submission, marked: Marked, *, started: float) -> StudentResult:
+        """The student's row and feedback page from a marked notebook; its marks go to the gradebook with the run's."""
         sid = submission.student_id
-        notes = list(restored)
+        notes = list(marked.restored)
         expected = f"{self.assignment.notebook_name}.ipynb"
         if submission.notebook is not None and submission.notebook.name != expected:
             notes.append(f"graded {submission.notebook.name!r} (expected {expected})")
-        notes += ran
-        score, max_score, cells, manual = self._score(sid, nb)
+        notes += marked.ran
+        marks = marked.marks
         state = State.GRADED
-        if manual:
-            points = sum(c.max_points for c in cells if c.grade_id in manual)
-            notes.insert(0, f"{', '.join(manual)} ({points:g} point{'s' * (points != 1)} not yet given)")
+        if marks.manual:
+            points = sum(c.max_points for c in marks.cells if c.grade_id in marks.manual)
+            notes.insert(0, f"{', '.join(marks.manual)} ({points:g} point{'s' * (points != 1)} not yet given)")
             state = State.NEEDS_MANUAL
-        result = StudentResult(sid, self.assignment.name, score, max_score, state, notes, cells, manual=manual)
-        result.feedback = self._write_feedback(sid, nb)
+        result = StudentResult(
+            sid,
+            self.assignment.name,
+            marks.score,
+            self.assignment.max_score,
+            state,
+            notes,
+            marks.cells,
+            manual=list(marks.manual),
+        )
+        page = self.out / "feedback" / sid / f"{self.assignment.notebook_name}.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(feedback.name_page(marked.page, sid, self.names.get(sid, "")), encoding="utf-8")
+        result.feedback = page
+        with self._db_lock:
+            self._marks.append((sid, marks))
         result.seconds = time.monotonic() - started
         return result
 
     def run(self, submissions: list[Submission], *, progress: bool) -> list[StudentResult]:
-        """Grade every submission with ``self.jobs`` threads, or with the executor; results in input order."""
+        """Grade every submission with ``self.jobs`` threads, or with the executor; results in input order.
+
+        The marks of every notebook graded go into the run's gradebook at the end, in one session.
+        """
         if self.executor is not None:
-            return self.executor.run(self, submissions, progress=progress)
+            results = self.executor.run(self, submissions, progress=progress)
+        else:
+            results = self._run_here(submissions, progress=progress)
+        with self._db_lock:
+            marks, self._marks = self._marks, []
+        scoring.record(self.assignment.db_url, self.assignment.name, self.assignment.notebook_name, marks)
+        return results
+
+    def _run_here(self, submissions: list[Submission], *, progress: bool) -> list[StudentResult]:
         todo: queue.Queue[tuple[int, Submission]] = queue.Queue()
         for item in enumerate(submissions):
             todo.put(item)
@@ -699,19 +724,22 @@ def grade(
             assignment, course_root=course_root, out=stage if wanted is None else tmp / "db", scratch=tmp
         )
         names = {s.student_id: s.name for s in todo}
+        links = feedback.BookLinks.of_course(assignment, course_root)
         graded: list[StudentResult] = []
         if todo and dask is not None:
             from .cluster import connect
 
             with connect(dask, sandboxed=sandboxed, limits=limits or Limits(), source=source, echo=say) as executor:
-                grader = Grader(setup, out=stage, jobs=1, sandbox=None, names=names, executor=executor)
+                grader = Grader(setup, out=stage, jobs=1, sandbox=None, names=names, executor=executor, links=links)
                 graded = grader.run(todo, progress=progress)
         elif todo:
             own = sandbox is None
             box = Sandbox(sandboxed=sandboxed, limits=limits or Limits()) if own else sandbox
             try:
                 box.wait_ready()
-                grader = Grader(setup, out=stage, jobs=jobs or os.cpu_count() or 1, sandbox=box, names=names)
+                grader = Grader(
+                    setup, out=stage, jobs=jobs or os.cpu_count() or 1, sandbox=box, names=names, links=links
+                )
                 graded = grader.run(todo, progress=progress)
             finally:
                 if own:

@@ -76,24 +76,28 @@ _REFERENCE = re.compile(r"""(?:\bsrc|\bhref)\s*=\s*["']?([^"'\s>]*)|url\(\s*["']
 
 @pytest.fixture(scope="module")
 def write(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
-    """``write(nb, path, course_root=..., student_name=...)``: score ``nb`` into a fresh gradebook, write its page."""
-    from autograder.grading import COURSE_ROOT, Grader, install, setup_assignment
+    """``write(nb, path, course_root=..., student_name=...)``: score ``nb`` as the grader does, write its page."""
+    from autograder import scoring
+    from autograder.grading import COURSE_ROOT, MAX_CELL_CHARS, install, setup_assignment
 
     install()
     out = tmp_path_factory.mktemp("graded")
     assignment = setup_assignment("corr2d", course_root=COURSE_ROOT, out=out)
-    grader = Grader(assignment, out=out, jobs=1, sandbox=None)  # type: ignore[arg-type]
 
     def write_page(nb: nbformat.NotebookNode, path: Path, *, course_root: Path, student_name: str = "") -> Path:
-        grader._score(STUDENT, nb)
-        return feedback.write_feedback(
+        marks = scoring.mark(nb, max_answer_chars=MAX_CELL_CHARS)
+        page = feedback.render_page(
             nb,
+            marks,
             release_cells=assignment.release_cells,
-            resources=grader._resources(STUDENT),
-            path=path,
-            student_name=student_name,
-            course_root=course_root,
+            notebook=assignment.notebook_name,
+            assignment=assignment.name,
+            max_score=assignment.max_score,
+            links=feedback.BookLinks.of_course(assignment.name, course_root),
         )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(feedback.name_page(page, STUDENT, student_name), encoding="utf-8")
+        return path
 
     return write_page
 
