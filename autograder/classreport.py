@@ -3,25 +3,25 @@
 Score histogram, pass rate per test cell, misconception tags, pass rate per
 book section (linked into the built book), the slowest submissions, the
 students not graded and why, and the most similar pairs of answers side by
-side (a heuristic). Figures are matplotlib PNGs embedded as base64, so the
-page needs no network and no other file. Everything students wrote (names,
+side (a heuristic). The histogram is ``scores.png`` embedded as base64, the pass
+rates inline SVG, so the page needs no network and no other file. Everything students wrote (names,
 file names, code, messages) goes through Jinja2's autoescaping.
 """
 
 from __future__ import annotations
 
 import base64
-import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment
+from markupsafe import Markup
 
+from .charts import bars_svg
 from .concepts import Concept, concepts_of
-from .report import histogram_figure
 from .results import State
 
 if TYPE_CHECKING:
@@ -30,29 +30,6 @@ if TYPE_CHECKING:
 
 TOP_PAIRS = 5
 SLOWEST = 10
-
-
-def _figure_png(fig: Any) -> str:
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def _bars(labels: list[str], values: list[float], *, xlabel: str) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 0.35 * len(labels) + 1.0))
-    ax.barh(labels[::-1], [100 * v for v in values[::-1]], color="#2e7d32")
-    ax.set_xlim(0, 100)
-    ax.set_xlabel(xlabel)
-    return _figure_png(fig)
 
 
 @dataclass
@@ -159,7 +136,7 @@ mark { background: #ffe082; }
 <table>{% for state, n in states %}<tr><td>{{ state }}</td><td class="num">{{ n }}</td></tr>{% endfor %}</table>
 
 <h2>Scores</h2>
-<img alt="histogram of scores" src="data:image/png;base64,{{ histogram }}">
+{% if histogram %}<img alt="histogram of scores" src="data:image/png;base64,{{ histogram }}">{% endif %}
 
 <h2>Pass rate per test cell</h2>
 <p class="note">Share of the graded students with full points in the cell.</p>
@@ -169,7 +146,7 @@ mark { background: #ffe082; }
 <td class="num">{{ "%.2f"|format(c.mean) }}</td>
 <td>{% if c.concept %}<a href="{{ href(c.concept) }}">{{ c.concept.title }}</a>{% endif %}</td></tr>
 {% else %}<tr><td colspan="6">no graded submissions</td></tr>{% endfor %}</table>
-{% if cells_png %}<img alt="pass rate per test cell" src="data:image/png;base64,{{ cells_png }}">{% endif %}
+{{ cells_chart }}
 
 <h2>Misconceptions</h2>
 <p class="note">Tags that failure messages carry (<code>[misconception: ...]</code>), counted once per student.</p>
@@ -183,7 +160,7 @@ mark { background: #ffe082; }
 {% for concept, gids, rate in concepts %}<tr><td><a href="{{ href(concept) }}">{{ concept.title }}</a></td>
 <td>{{ gids|join(", ") }}</td><td class="num">{{ "%.0f"|format(100 * rate) }}%</td></tr>
 {% else %}<tr><td colspan="3">no graded submissions</td></tr>{% endfor %}</table>
-{% if concepts_png %}<img alt="pass rate per concept" src="data:image/png;base64,{{ concepts_png }}">{% endif %}
+{{ concepts_chart }}
 
 <h2>Slowest submissions</h2>
 <table><tr><th>student</th><th>seconds</th><th>status</th></tr>
@@ -212,11 +189,20 @@ the same code independently. Read the pair before drawing any conclusion. All pa
 """
 
 
-def write_report(run: GradingRun, pairs: list[Pair], *, course_root: Path, links_from: Path | None = None) -> Path:
+def write_report(
+    run: GradingRun,
+    pairs: list[Pair],
+    *,
+    course_root: Path,
+    links_from: Path | None = None,
+    histogram: Path | None = None,
+) -> Path:
     """Write ``report.html`` into the run's output folder and return its path.
 
     Links into the built book are relative to ``links_from`` (the folder the
-    report ends up in; default the run's output folder).
+    report ends up in; default the run's output folder). ``histogram`` is the
+    run's ``scores.png`` (:func:`autograder.report.write_histogram`), embedded
+    in the page; the pass rates are drawn as inline SVG.
     """
     concepts = concepts_of(run.assignment, course_root=course_root)
     cells = cell_rows(run.results, concepts)
@@ -228,14 +214,18 @@ def write_report(run: GradingRun, pairs: list[Pair], *, course_root: Path, links
         run=run,
         when=datetime.now().strftime("%Y-%m-%d %H:%M"),
         states=sorted(Counter(r.state.value for r in run.results).items()),
-        histogram=_figure_png(histogram_figure(run)),
+        histogram=base64.b64encode(histogram.read_bytes()).decode("ascii") if histogram else "",
         cells=cells,
-        cells_png=_bars([c.grade_id for c in cells], [c.rate for c in cells], xlabel="students with full points (%)")
+        cells_chart=Markup(
+            bars_svg([c.grade_id for c in cells], [c.rate for c in cells], xlabel="students with full points (%)")
+        )
         if cells
         else "",
         tags=tag_rows(run.results),
         concepts=per_concept,
-        concepts_png=_bars([c.title for c, _, _ in per_concept], [r for _, _, r in per_concept], xlabel="pass rate (%)")
+        concepts_chart=Markup(
+            bars_svg([c.title for c, _, _ in per_concept], [r for _, _, r in per_concept], xlabel="pass rate (%)")
+        )
         if per_concept
         else "",
         slowest=sorted((r for r in run.results if r.seconds), key=lambda r: -r.seconds)[:SLOWEST],

@@ -290,9 +290,26 @@ def _exporter_class() -> Any:
         def markdown2html(self, context: Any, source: str) -> str:
             cell = context.get("cell", {})
             page = context.get("resources", {})
+            links, budget = page.get("book_links", NO_BOOK), page.get("math_budget", [MAX_MATH])
+            # the released cells are on every page: their HTML is remembered, with the math budget they spent
+            # (a cell's formulas spend at most its length, so with that much left its HTML does not depend on it)
+            key = (links, source) if not cell.get("attachments") and budget[0] >= len(source) else None
+            if key is not None and key in _RENDERED:
+                text, spent = _RENDERED[key]
+                budget[0] -= spent
+                return text
+            before = budget[0]
+            text = self._markdown2html(cell, links, budget, source)
+            if key is not None and len(source) <= MAX_REMEMBERED_CODE:
+                if len(_RENDERED) >= MAX_HIGHLIGHTED:
+                    _RENDERED.clear()
+                _RENDERED[key] = (text, before - budget[0])
+            return text
+
+        def _markdown2html(self, cell: Any, links: BookLinks, budget: list[int], source: str) -> str:
             renderer = EscapingRenderer(
-                links=page.get("book_links", NO_BOOK),
-                budget=page.get("math_budget", [MAX_MATH]),
+                links=links,
+                budget=budget,
                 escape=True,
                 allow_harmful_protocols=None,  # mistune's default: no javascript:, vbscript:, file:, data: but images
                 attachments=cell.get("attachments", {}),
@@ -324,8 +341,9 @@ def _exporter_class() -> Any:
 
 
 _HIGHLIGHTED: dict[tuple[str | None, ...], str] = {}
-MAX_HIGHLIGHTED = 4096  # cells' highlighted code remembered (most cells are the same on every page of a class)
-MAX_REMEMBERED_CODE = 20_000  # characters of a cell's code that is remembered once highlighted
+_RENDERED: dict[tuple[BookLinks, str], tuple[str, int]] = {}  # markdown -> (HTML, math budget spent)
+MAX_HIGHLIGHTED = 4096  # cells remembered, highlighted or rendered (most cells are the same on every page of a class)
+MAX_REMEMBERED_CODE = 20_000  # characters of a cell that is remembered once highlighted or rendered
 
 
 class _Remembered:
@@ -361,6 +379,7 @@ def _feedback_exporter() -> Any:
         config = Config()
         config.HTMLExporter.template_name = "feedback"
         config.HTMLExporter.sanitize_html = True
+        config.HTMLExporter.optimistic_validation = True  # the notebook is validated once, not after each step
         config.HTMLExporter.extra_template_basedirs = [
             os.path.join(base, "server_extensions", "formgrader", "templates")
         ]

@@ -794,8 +794,9 @@ def grade(
 
         written += lms.pack_feedback(collection.layout, run.results, stage, page_of, f"{assignment}.ipynb")
         written.append(write_similarity(pairs, stage / "similarity.csv"))
-        written.append(report.write_histogram(run))
-        written.append(write_report(run, pairs, course_root=course_root, links_from=out))
+        histogram = report.write_histogram(run)
+        written.append(histogram)
+        written.append(write_report(run, pairs, course_root=course_root, links_from=out, histogram=histogram))
         keep: list[str] = []
         if wanted is not None and target.previous is not None:
             redone = {f"feedback/{sid}/" for sid in regraded}

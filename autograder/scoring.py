@@ -117,19 +117,38 @@ def annotate(nb: NotebookNode, marks: Marks) -> None:
 def record(db_url: str, assignment: str, notebook: str, students: Iterable[tuple[str, Marks]]) -> None:
     """Store each student's marks in the gradebook at ``db_url``, as ``SaveAutoGrades`` stores them.
 
-    One session for the whole class; each student and submission is created
-    by nbgrader (``update_or_create_submission`` makes the rows of every cell).
+    A new student's submission is built as nbgrader's ``add_submission``
+    builds it (a grade row per grade and task cell, a comment row per answer
+    and task cell), the marks set on it, and the whole class committed at
+    once; a student the gradebook already has goes through nbgrader's own
+    ``update_or_create_submission``.
     """
+    from nbgrader.api import Comment, Grade, Student, SubmittedAssignment, SubmittedNotebook
+
     with Gradebook(db_url) as gb:
+        target = gb.find_assignment(assignment)
+        known = {s.id for s in gb.students}
         for sid, marks in students:
-            gb.update_or_create_student(sid)
-            submission = gb.update_or_create_submission(assignment, sid)
-            scored = next(n for n in submission.notebooks if n.name == notebook)
-            for grade in scored.grades:
-                if grade.name in marks.auto:
-                    grade.auto_score = marks.auto[grade.name]
+            if sid in known:
+                submission = gb.update_or_create_submission(assignment, sid)
+                scored = next(n for n in submission.notebooks if n.name == notebook)
+                grades, comments = list(scored.grades), list(scored.comments)
+            else:
+                known.add(sid)
+                submission = SubmittedAssignment(assignment=target, student=Student(id=sid))
+                grades, comments = [], []
+                for source in target.notebooks:
+                    nb = SubmittedNotebook(notebook=source, assignment=submission)
+                    if source.name != notebook:
+                        continue
+                    grades += [Grade(cell=c, notebook=nb) for c in [*source.grade_cells, *source.task_cells]]
+                    comments += [Comment(cell=c, notebook=nb) for c in [*source.solution_cells, *source.task_cells]]
+                gb.db.add(submission)
+            for grade in grades:
+                if grade.cell.name in marks.auto:
+                    grade.auto_score = marks.auto[grade.cell.name]
                     grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
-            for comment in scored.comments:
-                if comment.name in marks.comments:
-                    comment.auto_comment = marks.comments[comment.name]
-            gb.db.commit()
+            for comment in comments:
+                if comment.cell.name in marks.comments:
+                    comment.auto_comment = marks.comments[comment.cell.name]
+        gb.db.commit()
