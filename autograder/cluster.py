@@ -9,14 +9,16 @@ module only says what a task is and what each worker keeps:
   worker whose jail cannot be built, or whose grader is another version than
   the client's, logs one line saying so and leaves the cluster;
 - a task (:func:`run_notebook`) takes the assignment's source notebook and a
-  submission's bytes and returns the executed notebook and the grader's notes
-  as plain data. It knows no student and writes no output file: its key is the
-  assignment, the submission's SHA-256 and the grader version (with the run's
-  limits), so running it twice, or on another worker after one was lost, gives
-  the same answer;
+  submission's bytes, runs, scores and renders it (:meth:`autograder.grading.Grader.mark`)
+  and returns the marks, the feedback page (naming no student) and the grader's
+  notes as plain data. It knows no student and writes no output file: its key
+  is the assignment, the submission's SHA-256 and the grader version (with the
+  run's limits and the book the pages link to), so running it twice, or on
+  another worker after one was lost, gives the same answer;
 - the client (:class:`DaskExecutor`, what :meth:`autograder.grading.Grader.run`
-  calls) scores each returned notebook into the run's nbgrader gradebook and
-  writes the feedback pages: only the client writes files.
+  calls) names each page and writes it, and puts the class's marks into the
+  run's nbgrader gradebook at the end: only the client writes files, and its
+  share of a notebook's work is small enough not to hold a cluster back.
 
 A submission whose task killed its worker each time it ran (Dask gives up after
 ``distributed.scheduler.allowed-failures`` tries) gets a row saying so.
@@ -220,7 +222,7 @@ class DaskExecutor:
         self.limits = limits
         self.source = source
         self.window = max(16, WINDOW_PER_WORKER * workers)
-        self.client_seconds = 0.0  # time the client spent scoring and writing pages (the run's serial part)
+        self.client_seconds = 0.0  # time the client spent naming and writing pages (the run's serial part)
         self.notebooks = 0
         self._run_digest = hashlib.sha256(
             repr((hashlib.sha256(source).hexdigest(), sorted(limits.to_wire().items()), sandboxed)).encode()

@@ -50,7 +50,7 @@ from .layout import assignments
 from .limits import Limits
 from .lms import RosterError
 from .outputs import OutputDir, OutputError
-from .prepare import UnreadableSubmission, bound_names, prepare, read_notebook
+from .prepare import SourceBook, UnreadableSubmission, bound_names, prepare, read_notebook
 from .results import CellResult, GradingRun, State, StudentResult
 from .review import carry as reviewed
 from .sandbox import Sandbox, SandboxError, jail_available
@@ -260,7 +260,8 @@ class Grader:
         self.executor = executor
         self.links = links  # where the feedback pages' links into the book lead
         self._db_lock = threading.Lock()
-        self._marks: list[tuple[str, Marks]] = []  # (student id, marks) of the notebooks graded, for the gradebook
+        self._marks: list[tuple[str, Marks]] = []
+        self._book: SourceBook | None = None  # (student id, marks) of the notebooks graded, for the gradebook
 
     def _resources(self, student_id: str) -> dict[str, Any]:
         return {
@@ -286,13 +287,16 @@ class Grader:
         """Read and restore the notebook (stage 1). Raises UnreadableSubmission."""
         nb = read_notebook(notebook, max_cells=MAX_CELLS, max_cell_chars=MAX_CELL_CHARS)
         with self._db_lock:
-            prepared = prepare(
-                nb,
-                release=self.assignment.release,
-                release_cells=self.assignment.release_cells,
-                originals=self.assignment.originals,
-                resources=self._resources("student"),  # OverwriteCells reads the assignment's cells only
-            )
+            if self._book is None:  # the assignment's cells, read from the gradebook once
+                self._book = SourceBook(self.assignment.db_url, self.assignment.name, self.assignment.notebook_name)
+        prepared = prepare(
+            nb,
+            release=self.assignment.release,
+            release_cells=self.assignment.release_cells,
+            originals=self.assignment.originals,
+            resources=self._resources("student"),
+            book=self._book,
+        )
         return prepared.nb, list(prepared.notes)
 
     def _cells_to_run(self, nb: NotebookNode) -> list[tuple[NotebookNode, dict[str, str]]]:
@@ -673,7 +677,11 @@ def grade(
         )
     wanted = sorted(set(only)) if only is not None else None
     due_text = due.isoformat() if isinstance(due, datetime) else due
-    with OutputDir(out) as target:
+    with contextlib.ExitStack() as cleanup, OutputDir(out) as target:
+        if sandbox is None and dask is None:
+            # started first: its zygote imports torch while the submissions are collected and the gradebook set up
+            sandbox = Sandbox(sandboxed=sandboxed, limits=limits or Limits())
+            cleanup.callback(sandbox.close)
         tmp = target.scratch  # inside DIR: a killed run's working files go with its staging folder
         previous: dict[str, StudentResult] = {}
         if wanted is not None:
@@ -733,17 +741,12 @@ def grade(
                 grader = Grader(setup, out=stage, jobs=1, sandbox=None, names=names, executor=executor, links=links)
                 graded = grader.run(todo, progress=progress)
         elif todo:
-            own = sandbox is None
-            box = Sandbox(sandboxed=sandboxed, limits=limits or Limits()) if own else sandbox
-            try:
-                box.wait_ready()
-                grader = Grader(
-                    setup, out=stage, jobs=jobs or os.cpu_count() or 1, sandbox=box, names=names, links=links
-                )
-                graded = grader.run(todo, progress=progress)
-            finally:
-                if own:
-                    box.close()
+            assert sandbox is not None
+            sandbox.wait_ready()
+            grader = Grader(
+                setup, out=stage, jobs=jobs or os.cpu_count() or 1, sandbox=sandbox, names=names, links=links
+            )
+            graded = grader.run(todo, progress=progress)
         results = [
             lms.complete(r, s, roster=class_roster, policy=policy, source_sha256=source_sha256)
             for r, s in zip(graded, todo, strict=True)

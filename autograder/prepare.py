@@ -17,6 +17,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
@@ -31,6 +32,84 @@ _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 class UnreadableSubmission(ValueError):
     """The submitted file is not a notebook that can be graded; the message says why."""
+
+
+@dataclass(frozen=True)
+class _Cell:
+    name: str
+    cell_type: str = ""
+    locked: bool = False
+    checksum: str | None = None
+    source: str = ""
+    max_score: float = 0.0
+
+
+class SourceBook:
+    """What :class:`~nbgrader.preprocessors.OverwriteCells` asks the gradebook, read from it once per assignment.
+
+    nbgrader's preprocessor looks each cell up in the gradebook (a query per
+    cell, for every student); the answers never change during a run, so they are
+    read once and kept as plain values. Only the lookups it makes are answered.
+    """
+
+    def __init__(self, db_url: str, assignment: str, notebook: str) -> None:
+        from nbgrader.api import Gradebook
+
+        with Gradebook(db_url) as gb:
+            source = gb.find_notebook(notebook, assignment)
+            self.source_cells = [
+                _Cell(c.name, c.cell_type, bool(c.locked), c.checksum, c.source) for c in source.source_cells
+            ]
+            self.grade_cells = [_Cell(c.name, max_score=float(c.max_score)) for c in source.grade_cells]
+            self.solution_cells = [_Cell(c.name) for c in source.solution_cells]
+            self.task_cells = [_Cell(c.name, max_score=float(c.max_score)) for c in source.task_cells]
+        self._sources = {c.name: c for c in self.source_cells}
+        self._graded = {c.name: c for c in [*self.grade_cells, *self.task_cells]}
+        self.name, self.assignment = notebook, assignment
+
+    def _check(self, notebook: str, assignment: str) -> None:
+        if (notebook, assignment) != (self.name, self.assignment):
+            raise ValueError(f"this source book is of {self.assignment}/{self.name}, not {assignment}/{notebook}")
+
+    def find_notebook(self, notebook: str, assignment: str) -> SourceBook:
+        self._check(notebook, assignment)
+        return self
+
+    def find_source_cell(self, name: str, notebook: str, assignment: str) -> _Cell:
+        from nbgrader.api import MissingEntry
+
+        self._check(notebook, assignment)
+        if name not in self._sources:
+            raise MissingEntry()
+        return self._sources[name]
+
+    def find_graded_cell(self, name: str, notebook: str, assignment: str) -> _Cell:
+        from nbgrader.api import MissingEntry
+
+        self._check(notebook, assignment)
+        if name not in self._graded:
+            raise MissingEntry()
+        return self._graded[name]
+
+
+class _OverwriteFromBook(OverwriteCells):
+    """nbgrader's ``OverwriteCells``, its gradebook lookups answered by a :class:`SourceBook`."""
+
+    def __init__(self, book: SourceBook, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.book = book
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        # OverwriteCells.preprocess, with the book where it opens a Gradebook
+        self.notebook_id = resources["nbgrader"]["notebook"]
+        self.assignment_id = resources["nbgrader"]["assignment"]
+        self.db_url = resources["nbgrader"]["db_url"]
+        self.gradebook = self.book
+        nb, resources = super(OverwriteCells, self).preprocess(nb, resources)
+        if self.add_missing_cells:
+            nb, resources = self.add_missing_grade_cells(nb, resources)
+            nb, resources = self.add_missing_task_cells(nb, resources)
+        return nb, resources
 
 
 @dataclass
@@ -213,12 +292,21 @@ def prepare(
     release_cells: dict[str, NotebookNode],
     originals: dict[str, str] | None = None,
     resources: dict,
+    book: SourceBook | None = None,
 ) -> Prepared:
     """Restore the notebook with nbgrader and describe the repairs.
 
     ``release_cells`` maps grade ids to the released notebook's nbgrader cells,
     ``originals`` grade ids to the sources nbgrader stored (hidden tests included).
+    ``book``, if given, answers nbgrader's gradebook lookups (the gradebook of
+    ``resources`` is then not opened).
     """
+
+    def overwrite(nb: NotebookNode) -> NotebookNode:
+        if book is None:
+            return OverwriteCells(add_missing_cells=True, log=quiet).preprocess(nb, resources)[0]
+        return _OverwriteFromBook(book, add_missing_cells=True, log=quiet).preprocess(nb, resources)[0]
+
     notes: list[str] = []
     malformed = _drop_malformed_metadata(nb)
     if not _has_nbgrader_cells(nb):
@@ -258,7 +346,7 @@ def prepare(
     nb, _ = ClearOutput().preprocess(nb, {})
     nb, _ = DeduplicateIds(log=quiet).preprocess(nb, {})
     try:
-        nb, _ = OverwriteCells(add_missing_cells=True, log=quiet).preprocess(nb, resources)
+        nb = overwrite(nb)
     except (KeyError, ValueError) as exc:
         # nbgrader cannot place restored cells when the notebook's order is broken:
         # fall back to the release notebook with the student's answers.
@@ -269,6 +357,6 @@ def prepare(
             "the released notebook was graded with your answers, matched by the names they define"
         )
         notes.extend(more[1:])
-        nb, _ = OverwriteCells(add_missing_cells=True, log=quiet).preprocess(nb, resources)
+        nb = overwrite(nb)
     # cells nbgrader added back hold plain dicts: make the whole notebook attribute-accessible
     return Prepared(nb=nbformat.from_dict(nb), notes=notes)

@@ -140,3 +140,68 @@ def test_metadata_nbgrader_would_crash_on_is_removed(assignment, meta: object) -
     )
     assert "nbgrader metadata without a grade id removed from 1 cell(s)" in prepared.notes
     assert any(c.source == "x = 1" and "nbgrader" not in c.metadata for c in prepared.nb.cells)
+
+
+def _tampered(kind: str) -> nbformat.NotebookNode:
+    """The corr2d release, changed as students change notebooks."""
+    from autograder.samples import submission
+
+    nb = submission("corr2d", {})
+    graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    locked = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("locked")]
+    if kind == "deleted test cells":
+        nb.cells = [c for c in nb.cells if c not in graded[:2]]
+    elif kind == "edited locked cell":
+        locked[0].source += "\nprint('mine')"
+    elif kind == "points raised":
+        graded[0].metadata.nbgrader["points"] = 100
+    elif kind == "cell type changed":
+        locked[0].cell_type = "markdown" if locked[0].cell_type == "code" else "code"
+        locked[0].pop("outputs", None), locked[0].pop("execution_count", None)
+        if locked[0].cell_type == "code":
+            locked[0].outputs, locked[0].execution_count = [], None
+    elif kind == "unknown grade id":
+        graded[-1].metadata.nbgrader["grade_id"] = "not_in_the_source"
+    elif kind == "order broken":
+        nb.cells.reverse()
+    elif kind == "unlocked":
+        locked[0].metadata.nbgrader["locked"] = False
+    return nb
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "as released",
+        "deleted test cells",
+        "edited locked cell",
+        "points raised",
+        "cell type changed",
+        "unknown grade id",
+        "order broken",
+        "unlocked",
+    ],
+)
+def test_the_source_book_restores_as_nbgraders_gradebook_does(assignment, kind: str) -> None:
+    """nbgrader's lookups answered from memory (SourceBook) give the same notebook and notes as the gradebook."""
+    from autograder.prepare import SourceBook, prepare
+
+    resources = {
+        "nbgrader": {"notebook": "corr2d", "assignment": "corr2d", "student": "s", "db_url": assignment.db_url}
+    }
+    book = SourceBook(assignment.db_url, "corr2d", "corr2d")
+    common = {"release": assignment.release, "release_cells": assignment.release_cells, "resources": resources}
+    by_gradebook = prepare(_tampered(kind), originals=assignment.originals, **common)
+    by_book = prepare(_tampered(kind), originals=assignment.originals, book=book, **common)
+    assert by_book.notes == by_gradebook.notes
+    assert _without_ids(by_book.nb) == _without_ids(by_gradebook.nb)
+    if kind != "as released":  # the tampering was seen and undone
+        assert by_book.notes or _without_ids(by_book.nb) != _without_ids(_tampered(kind))
+
+
+def _without_ids(nb: nbformat.NotebookNode) -> str:
+    """The notebook as JSON, without the cell ids (a restored cell gets a new random one)."""
+    data = json.loads(nbformat.writes(nb))
+    for cell in data["cells"]:
+        cell.pop("id", None)
+    return json.dumps(data, sort_keys=True)
