@@ -75,6 +75,13 @@ def grader_version() -> str:
     return f"{__version__}+{digest.hexdigest()[:12]}"
 
 
+def _quiet() -> None:
+    """Keep the scheduler's and the client's INFO lines (a LocalCluster's scheduler runs here) off the terminal."""
+    distributed_log = logging.getLogger("distributed")
+    if distributed_log.getEffectiveLevel() < logging.WARNING:
+        distributed_log.setLevel(logging.WARNING)
+
+
 def parse_address(text: str) -> tuple[int | None, str | None]:
     """``local:N`` as (N, None), ``tcp://HOST:PORT`` as (None, the address).
 
@@ -343,6 +350,7 @@ def connect(
         ClusterError: malformed address, no scheduler there, or no worker that can grade.
     """
     n, url = parse_address(address)
+    _quiet()
     cluster = None
     try:
         if n is not None:
@@ -380,6 +388,7 @@ def local_cluster(n: int, *, sandboxed: bool) -> Iterator[str]:
     Raises:
         ClusterError: no worker can grade.
     """
+    _quiet()
     cluster = LocalCluster(
         n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
     )

@@ -118,6 +118,9 @@ def install() -> None:
     nbgrader.api.create_engine = _shared_engine
     # nbgrader's gradebook code predates SQLAlchemy 2.1's autoflush warnings; they are harmless here
     warnings.filterwarnings("ignore", message=".*not in session.*")
+    # students' notebooks of older formats have no cell ids: nbformat adds them (warning each time)
+    warnings.filterwarnings("ignore", category=nbformat.warnings.MissingIDFieldWarning)
+    warnings.filterwarnings("ignore", category=nbformat.warnings.DuplicateCellId)
 
 
 COURSE_ROOT = Path(__file__).resolve().parent.parent
