@@ -20,7 +20,9 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from .grading import COURSE_ROOT, grade, known_assignments
+from .grader import known_assignments
+from .grading import grade
+from .layout import COURSE_ROOT
 from .limits import Limits
 from .sandbox import Sandbox, jail_available
 

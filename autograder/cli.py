@@ -18,7 +18,8 @@ import nbformat.warnings
 from . import report
 from .bench import BENCH_SIZE
 from .collect import LAYOUTS, SubmissionsError
-from .grading import AssignmentError, ClusterError, grade
+from .grader import AssignmentError, ClusterError
+from .grading import grade
 from .limits import Limits
 from .lms import RosterError
 from .outputs import OutputError
@@ -254,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=nbformat.warnings.MissingIDFieldWarning)
     warnings.filterwarnings("ignore", category=nbformat.warnings.DuplicateCellId)
     if args.command == "check":
-        from .grading import COURSE_ROOT
+        from .layout import COURSE_ROOT
         from .selfcheck import check
 
         try:

@@ -9,13 +9,13 @@ module only says what a task is and what each worker keeps:
   worker whose jail cannot be built, or whose grader is another version than
   the client's, logs one line saying so and leaves the cluster;
 - a task (:func:`run_notebook`) takes the assignment's source notebook and a
-  submission's bytes, runs, scores and renders it (:meth:`autograder.grading.Grader.mark`)
+  submission's bytes, runs, scores and renders it (:meth:`autograder.grader.Grader.mark`)
   and returns the marks, the feedback page (naming no student) and the grader's
   notes as plain data. It knows no student and writes no output file: its key
   is the assignment, the submission's SHA-256 and the grader version (with the
   run's limits and the book the pages link to), so running it twice, or on
   another worker after one was lost, gives the same answer;
-- the client (:class:`DaskExecutor`, what :meth:`autograder.grading.Grader.run`
+- the client (:class:`DaskExecutor`, what :meth:`autograder.grader.Grader.run`
   calls) names each page and writes it, and puts the class's marks into the
   run's nbgrader gradebook at the end: only the client writes files, and its
   share of a notebook's work is small enough not to hold a cluster back.
@@ -43,16 +43,17 @@ from typing import TYPE_CHECKING, Any
 from distributed import Client, KilledWorker, LocalCluster, Reschedule, Worker, WorkerPlugin, as_completed, get_worker
 
 from . import __version__, report
-from .collect import Submission, sha256_of
+from .collect import Submission
 from .feedback import BookLinks
-from .grading import ClusterError
+from .gradebook import install
+from .grader import ClusterError, Grader, Marked, setup_assignment
 from .limits import Limits
 from .prepare import MAX_NOTEBOOK_BYTES, UnreadableSubmission
 from .results import StudentResult
 from .sandbox import START_TIMEOUT, Sandbox, jail_available
 
 if TYPE_CHECKING:
-    from .grading import Assignment, Grader
+    from .grader import Assignment
 
 log = logging.getLogger(__name__)
 # on a worker, lines go through the worker's own log (``dask worker`` shows the ``distributed`` loggers)
@@ -153,8 +154,6 @@ class SandboxPlugin(WorkerPlugin):
 
     def _assignment(self, name: str, source: bytes) -> Assignment:
         """The assignment of ``source``, set up once per worker (nbgrader's generate step, a gradebook of its own)."""
-        from .grading import install, setup_assignment
-
         key = hashlib.sha256(source).hexdigest()
         with self._lock:
             if key not in self._assignments:
@@ -173,8 +172,6 @@ class SandboxPlugin(WorkerPlugin):
         self, name: str, source: bytes, notebook: bytes, limits: dict[str, Any], links: BookLinks
     ) -> dict[str, Any]:
         """What :func:`run_notebook` returns."""
-        from .grading import Grader
-
         assignment = self._assignment(name, source)
         assert self.sandbox is not None and self._root is not None
         grader = Grader(
@@ -200,7 +197,7 @@ def run_notebook(
 ) -> dict[str, Any]:
     """The task: run, score and render one submitted notebook in this worker's sandbox.
 
-    Returns plain data: :meth:`autograder.grading.Marked.to_wire` (the marks, the
+    Returns plain data: :meth:`autograder.grader.Marked.to_wire` (the marks, the
     feedback page naming no student, the notes), or ``{"unreadable": why}``.
     Raises :class:`distributed.Reschedule` on a worker that cannot grade.
     """
@@ -221,7 +218,7 @@ def _worker_state(dask_worker: Worker, name: str) -> str:
 
 
 class DaskExecutor:
-    """Runs :meth:`autograder.grading.Grader.run` on a Dask cluster; the client scores and writes."""
+    """Runs :meth:`autograder.grader.Grader.run` on a Dask cluster; the client scores and writes."""
 
     def __init__(self, client: Client, *, sandboxed: bool, limits: Limits, source: bytes, workers: int) -> None:
         self.client = client
@@ -241,7 +238,7 @@ class DaskExecutor:
         return f"autograder-{assignment}-{submission_sha256}-{grader_version()}-{self._run_digest}-{pages}"
 
     def run(self, grader: Grader, submissions: list[Submission], *, progress: bool) -> list[StudentResult]:
-        """One result per submission, in input order (see :meth:`autograder.grading.Grader.run`).
+        """One result per submission, in input order (see :meth:`autograder.grader.Grader.run`).
 
         Raises:
             ClusterError: the scheduler was lost during the run.
@@ -305,8 +302,6 @@ class DaskExecutor:
             return grader._empty_result(sid, f"internal grader error ({type(answer).__name__}: {answer})")
         if "unreadable" in answer:
             return grader._empty_result(sid, str(answer["unreadable"]))
-        from .grading import Marked
-
         begun = time.monotonic()
         result = grader.finish(submission, Marked.from_wire(answer), started=started)
         self.client_seconds += time.monotonic() - begun
@@ -436,4 +431,4 @@ def _ready_workers(client: Client, name: str, *, expected: int, echo: Callable[[
     return ready
 
 
-__all__ = ["ClusterError", "DaskExecutor", "SandboxPlugin", "connect", "parse_address", "run_notebook", "sha256_of"]
+__all__ = ["ClusterError", "DaskExecutor", "SandboxPlugin", "connect", "parse_address", "run_notebook"]

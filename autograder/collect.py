@@ -13,7 +13,6 @@ graded.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 import zipfile
@@ -33,6 +32,7 @@ from .archive import (
     owner_of,
 )
 from .lms import BY_NAME, LAYOUTS, REGISTRY
+from .outputs import sha256_of
 from .submission import FileRef, Found, Submission
 
 __all__ = [
@@ -45,7 +45,6 @@ __all__ = [
     "collect",
     "detect_layout",
     "extract_zip",
-    "sha256_of",
 ]
 
 
@@ -64,15 +63,6 @@ class Collection:
         how = "detected" if self.detected else "given"
         text = f"layout: {self.layout} ({how}), {len(students)} student(s)"
         return text + (f", {unplaced} file(s) that could not be placed" if unplaced else "")
-
-
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes (the receipts of ``grades.csv``)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(2**20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _matches(listing: Listing) -> dict[str, int]:

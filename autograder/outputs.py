@@ -43,7 +43,8 @@ class OutputError(RuntimeError):
     """The output folder cannot be used: another run holds it, or it is not what a run left there."""
 
 
-def file_sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes (the manifest's, and the receipts of ``grades.csv``)."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(2**20), b""):
@@ -122,7 +123,7 @@ class OutputDir:
             path = self.out / rel
             if not path.is_file():
                 raise OutputError(f"{path} is missing since the run that wrote {self.out}: grade the whole class again")
-            if file_sha256(path) != digest:
+            if sha256_of(path) != digest:
                 raise OutputError(f"{path} changed since the run that wrote it: grade the whole class again")
 
     def commit(self, *, options: dict[str, Any], keep: Iterable[str] = ()) -> Manifest:
@@ -130,7 +131,7 @@ class OutputDir:
         files: dict[str, str] = {}
         for path in sorted(self.staging.rglob("*")):
             if path.is_file():
-                files[path.relative_to(self.staging).as_posix()] = file_sha256(path)
+                files[path.relative_to(self.staging).as_posix()] = sha256_of(path)
         previous = self.previous.files if self.previous else {}
         for rel in keep:
             if rel in previous and rel not in files:

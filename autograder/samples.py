@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-COURSE_ROOT = Path(__file__).resolve().parent.parent
+from .layout import COURSE_ROOT
 
 
 def release_notebook(assignment: str, *, course_root: Path = COURSE_ROOT) -> NotebookNode:

@@ -16,7 +16,7 @@ instructor's slip into one clear error rather than quiet zeros.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -320,10 +320,21 @@ def write_exports(roster: Roster, results: list[StudentResult], out: Path) -> li
 
 
 def pack_feedback(
-    layout: str, results: list[StudentResult], out: Path, page_of: Callable[[StudentResult], Path | None], notebook: str
+    layout: str, results: list[StudentResult], out: Path, notebook: str, *, pages_in: tuple[Path, ...]
 ) -> list[Path]:
-    """The bulk feedback upload of the LMS the download came from (nothing for plain folders)."""
+    """The bulk feedback upload of the LMS the download came from (nothing for plain folders).
+
+    A result's page (its ``feedback``, a path relative to the run's folder) is
+    taken from the first folder of ``pages_in`` that has it (the staging folder,
+    then the run's: a regrade keeps the pages of the students it did not regrade).
+    """
     record = BY_NAME.get(layout)
     if record is None or record.pack_feedback is None:
         return []
+
+    def page_of(result: StudentResult) -> Path | None:
+        if result.feedback is None:
+            return None
+        return next((f / result.feedback for f in pages_in if (f / result.feedback).is_file()), None)
+
     return record.pack_feedback(results, out, page_of, notebook)

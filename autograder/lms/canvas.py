@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import logging
 import re
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,7 +39,7 @@ from ..csvio import Table, write_csv
 from ..results import StudentResult
 from ..submission import FileRef, Found
 from .base import LMS, Roster, RosterStudent
-from .common import norm, number, scaled
+from .common import norm, number, scaled, zip_pages
 
 log = logging.getLogger(__name__)
 
@@ -164,14 +163,12 @@ def pack_feedback(
     results: list[StudentResult], out: Path, page_of: Callable[[StudentResult], Path | None], notebook: str
 ) -> list[Path]:
     """``feedback-canvas.zip`` for SpeedGrader's bulk upload: one page per student, under Canvas's own prefix."""
-    pages = [(r, page) for r in results if r.lms_name and (page := page_of(r)) is not None]
-    if not pages:
-        return []
-    path = out / "feedback-canvas.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for result, page in sorted(pages, key=lambda rp: rp[0].student_id):
-            zf.write(page, f"{result.lms_name}{Path(notebook).stem}-feedback.html")
-    return [path]
+    pages = [
+        (f"{r.lms_name}{Path(notebook).stem}-feedback.html", page)
+        for r in sorted(results, key=lambda r: r.student_id)
+        if r.lms_name and (page := page_of(r)) is not None
+    ]
+    return zip_pages(out / "feedback-canvas.zip", pages)
 
 
 RECORD = LMS(

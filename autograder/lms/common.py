@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import zipfile
+from pathlib import Path
 
 from ..results import StudentResult
 
@@ -50,3 +52,13 @@ def feedback_text(result: StudentResult, *, limit: int = 240) -> str:
             message = cell.message.strip().splitlines()[0][:limit] if cell.message.strip() else ""
             parts.append(f"{cell.grade_id} {cell.points:g}/{cell.max_points:g}" + (f": {message}" if message else ""))
     return "; ".join(parts)
+
+
+def zip_pages(path: Path, pages: list[tuple[str, Path]]) -> list[Path]:
+    """Write the feedback ``pages`` into the zip ``path``, each under its name there; [path], or [] if no page."""
+    if not pages:
+        return []
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, page in pages:
+            zf.write(page, name)
+    return [path]

@@ -39,7 +39,6 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,7 +48,7 @@ from ..csvio import Table, write_csv
 from ..results import StudentResult
 from ..submission import FileRef, Found, Submission
 from .base import LMS, Matched, Roster, RosterError, RosterStudent
-from .common import feedback_text, norm, number, scaled
+from .common import feedback_text, norm, number, scaled, zip_pages
 from .late import parse_datetime
 
 log = logging.getLogger(__name__)
@@ -327,14 +326,12 @@ def pack_feedback(
     results: list[StudentResult], out: Path, page_of: Callable[[StudentResult], Path | None], notebook: str
 ) -> list[Path]:
     """``feedback-moodle.zip``: each page in its participant's folder, as the download named it."""
-    pages = [(r, page) for r in results if NAME.match(r.lms_name or "") and (page := page_of(r)) is not None]
-    if not pages:
-        return []
-    path = out / "feedback-moodle.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for result, page in sorted(pages, key=lambda rp: rp[0].student_id):
-            zf.write(page, f"{result.lms_name.rstrip('_')}/{Path(notebook).stem}-feedback.html")
-    return [path]
+    pages = [
+        (f"{r.lms_name.rstrip('_')}/{Path(notebook).stem}-feedback.html", page)
+        for r in sorted(results, key=lambda r: r.student_id)
+        if NAME.match(r.lms_name or "") and (page := page_of(r)) is not None
+    ]
+    return zip_pages(out / "feedback-moodle.zip", pages)
 
 
 RECORD = LMS(

@@ -131,7 +131,7 @@ def write_gradebook(db: Path, results: list[StudentResult], reviews: Reviews) ->
     """Store each reviewed answer's points and feedback as nbgrader's manual grade and comment in ``db``."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    from ..grading import install
+    from ..gradebook import install
 
     install()
     with Gradebook(f"sqlite:///{db.resolve()}") as gb:
@@ -194,7 +194,7 @@ class Class:
 
     def __init__(self, out: Path, *, course_root: Path | None = None) -> None:
         """Raises: ReviewError when ``out`` holds no complete grading run, or its questions cannot be read."""
-        from ..grading import COURSE_ROOT
+        from ..layout import COURSE_ROOT
         from ..outputs import MANIFEST, Manifest, OutputError
 
         self.out = Path(out)
@@ -279,20 +279,13 @@ class Class:
         if roster is not None:
             lms.write_exports(roster, results, stage)
 
-        def page_of(result: StudentResult) -> Path | None:
-            if result.feedback is None:
-                return None
-            for folder in (stage, out):
-                if (folder / result.feedback).is_file():
-                    return folder / result.feedback
-            return None
-
-        lms.pack_feedback(str(self.options.get("layout") or ""), results, stage, page_of, f"{self.assignment}.ipynb")
+        layout = str(self.options.get("layout") or "")
+        lms.pack_feedback(layout, results, stage, f"{self.assignment}.ipynb", pages_in=(stage, out))
         assert target.previous is not None
         target.commit(options=target.previous.options, keep=list(target.previous.files))
 
     def _roster(self) -> lms.Roster | None:
-        from ..collect import sha256_of
+        from ..outputs import sha256_of
 
         stored = self.options.get("roster")
         if not stored:

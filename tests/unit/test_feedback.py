@@ -78,7 +78,9 @@ _REFERENCE = re.compile(r"""(?:\bsrc|\bhref)\s*=\s*["']?([^"'\s>]*)|url\(\s*["']
 def write(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     """``write(nb, path, course_root=..., student_name=...)``: score ``nb`` as the grader does, write its page."""
     from autograder import scoring
-    from autograder.grading import COURSE_ROOT, MAX_CELL_CHARS, install, setup_assignment
+    from autograder.gradebook import install
+    from autograder.grader import MAX_CELL_CHARS, setup_assignment
+    from autograder.layout import COURSE_ROOT
 
     install()
     out = tmp_path_factory.mktemp("graded")

@@ -81,7 +81,7 @@ def test_lone_surrogates_in_a_notebook_become_question_marks(tmp_path: Path) -> 
 
 
 def test_how_a_cell_runs_is_decided_by_the_release_not_by_its_metadata() -> None:
-    from autograder.grading import Assignment, Grader
+    from autograder.grader import Assignment, Grader
 
     release = release_notebook("corr2d")
     cells = {c.metadata.nbgrader["grade_id"]: c for c in release.cells if "nbgrader" in c.metadata}
@@ -102,7 +102,9 @@ def test_how_a_cell_runs_is_decided_by_the_release_not_by_its_metadata() -> None
 
 @pytest.fixture(scope="module")
 def assignment(tmp_path_factory: pytest.TempPathFactory):
-    from autograder.grading import COURSE_ROOT, install, setup_assignment
+    from autograder.gradebook import install
+    from autograder.grader import setup_assignment
+    from autograder.layout import COURSE_ROOT
 
     install()
     return setup_assignment("corr2d", course_root=COURSE_ROOT, out=tmp_path_factory.mktemp("gradebook"))

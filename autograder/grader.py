@@ -1,0 +1,406 @@
+"""One assignment's grader: each submission run in the sandbox, scored and its page rendered.
+
+:func:`setup_assignment` makes the assignment's gradebook with nbgrader's own
+generate step; a :class:`Grader` takes a submission through the stages listed
+in :mod:`autograder.grading`, in a pool of threads here or through an
+:class:`Executor` (a Dask cluster, :mod:`autograder.cluster`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import queue
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import nbformat
+from nbformat import NotebookNode
+from nbgrader import utils
+from nbgrader.api import Gradebook
+
+from . import feedback, report, scoring
+from .layout import COURSE_ROOT, assignments
+from .limits import Limits
+from .prepare import SourceBook, UnreadableSubmission, bound_names, prepare, read_notebook
+from .results import CellResult, State, StudentResult
+from .sandbox import Sandbox, SandboxError
+from .scoring import Marks
+from .submission import Submission
+
+log = logging.getLogger(__name__)
+
+MAX_CELLS = 2000  # cells of a submitted notebook
+MAX_CELL_CHARS = 1_000_000  # characters of one cell
+SELF_CHECK = "self_check"  # the grade_id of the students' self-check cell, never run when grading
+
+
+class ClusterError(RuntimeError):
+    """The ``--dask`` address is malformed, or the cluster cannot be used (no worker that can grade)."""
+
+
+class AssignmentError(RuntimeError):
+    """The assignment is unknown or its source notebook cannot be used."""
+
+
+@dataclass
+class Assignment:
+    """The source and release notebooks of an assignment and its gradebook."""
+
+    name: str
+    notebook_name: str  # the notebook's file name without .ipynb
+    release: NotebookNode
+    release_cells: dict[str, NotebookNode]
+    db_url: str
+    max_score: float
+    originals: dict[str, str] = field(default_factory=dict)
+    trusted_names: frozenset[str] = frozenset()  # bound by its locked and test cells: never the student's
+
+
+def known_assignments(course_root: Path = COURSE_ROOT) -> list[str]:
+    """Assignment names found in ``solutions/`` (see :func:`autograder.layout.assignments`)."""
+    return assignments(course_root)
+
+
+def setup_assignment(name: str, *, course_root: Path, out: Path, scratch: Path | None = None) -> Assignment:
+    """Create a fresh gradebook for ``name`` in ``out`` with nbgrader's own generate step.
+
+    Raises:
+        AssignmentError: no ``solutions/<name>/<name>.ipynb`` in the course.
+    """
+    source = course_root / "solutions" / name / f"{name}.ipynb"
+    if not source.is_file():
+        known = ", ".join(known_assignments(course_root)) or "none"
+        raise AssignmentError(f"unknown assignment {name!r}: no solutions/{name}/{name}.ipynb (known: {known})")
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    out.mkdir(parents=True, exist_ok=True)
+    db_path = out.resolve() / "gradebook.db"
+    if db_path.exists():
+        db_path.unlink()
+    db_url = f"sqlite:///{db_path}"
+    with tempfile.TemporaryDirectory(prefix="autograder-course-", dir=scratch) as tmp:
+        shutil.copytree(source.parent, Path(tmp) / "source" / name)
+        config = Config()
+        config.CourseDirectory.root = tmp
+        config.CourseDirectory.source_directory = "source"
+        config.CourseDirectory.release_directory = "release"
+        config.CourseDirectory.db_url = db_url
+        (Path(tmp) / "exchange").mkdir()
+        config.Exchange.root = str(Path(tmp) / "exchange")
+        config.ClearHiddenTests.enforce_metadata = False
+        quiet = io.StringIO()
+        logging.disable(logging.WARNING)  # nbgrader logs its progress at INFO and WARNING
+        try:
+            with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+                coursedir = CourseDirectory(config=config)
+                api = NbGraderAPI(coursedir=coursedir, config=config)
+                result = api.generate_assignment(name, force=True, create=True)
+        finally:
+            logging.disable(logging.NOTSET)
+        if not result.get("success"):
+            detail = (result.get("error") or result.get("log") or "").strip().splitlines()
+            raise AssignmentError(f"nbgrader could not generate {name}: {detail[-1] if detail else 'no detail'}")
+        release = nbformat.read(Path(tmp) / "release" / name / f"{name}.ipynb", as_version=4)
+    cells = {c.metadata.nbgrader["grade_id"]: c for c in release.cells if "nbgrader" in c.metadata}
+    with Gradebook(db_url) as gb:
+        max_score = float(gb.find_assignment(name).max_score)
+        originals = {c.name: c.source for c in gb.find_notebook(name, name).source_cells}
+    trusted = set()
+    for gid, cell in cells.items():
+        if cell.cell_type == "code" and _trusted_kind(cell) != "student":
+            trusted |= bound_names(originals.get(gid, cell.source))
+    return Assignment(name, name, release, cells, db_url, max_score, originals, frozenset(trusted))
+
+
+def _trusted_kind(release_cell: NotebookNode) -> str:
+    """How a cell of the release runs when graded: ``test``, ``locked`` (in both processes) or ``student``."""
+    if utils.is_solution(release_cell):
+        return "student"
+    if utils.is_grade(release_cell):
+        return "test"
+    return "locked" if utils.is_locked(release_cell) else "student"
+
+
+def _not_run(reason: str) -> dict[str, Any]:
+    return nbformat.v4.new_output("error", ename="NotRun", evalue=reason, traceback=[f"NotRun: {reason}"])
+
+
+@dataclass
+class Marked:
+    """A notebook run, scored and its page rendered, for no student yet: what a cluster's worker sends back."""
+
+    marks: Marks
+    page: str  # the feedback page, naming no student (:func:`autograder.feedback.name_page`)
+    restored: list[str]  # notes on restoring the notebook
+    ran: list[str]  # notes on running it
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"marks": self.marks.to_wire(), "page": self.page, "restored": self.restored, "ran": self.ran}
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Marked:
+        return cls(Marks.from_wire(data["marks"]), str(data["page"]), list(data["restored"]), list(data["ran"]))
+
+
+class Grader:
+    """Grades submissions of one assignment: each in a fresh pair of processes of the sandbox."""
+
+    def __init__(
+        self,
+        assignment: Assignment,
+        *,
+        out: Path,
+        jobs: int,
+        sandbox: Sandbox | None,
+        names: dict[str, str] | None = None,
+        limits: Limits | None = None,
+        executor: Executor | None = None,
+        links: feedback.BookLinks = feedback.NO_BOOK,
+    ) -> None:
+        self.assignment = assignment
+        self.out = out
+        self.jobs = jobs
+        self.sandbox = sandbox  # None when an executor runs the notebooks elsewhere
+        self.names = names or {}  # student id -> the name the feedback page greets
+        self.limits = limits  # None: the sandbox's own
+        self.executor = executor
+        self.links = links  # where the feedback pages' links into the book lead
+        self._db_lock = threading.Lock()
+        self._marks: list[tuple[str, Marks]] = []
+        self._book: SourceBook | None = None  # (student id, marks) of the notebooks graded, for the gradebook
+
+    def _resources(self, student_id: str) -> dict[str, Any]:
+        return {
+            "nbgrader": {
+                "notebook": self.assignment.notebook_name,
+                "assignment": self.assignment.name,
+                "student": student_id,
+                "db_url": self.assignment.db_url,
+            }
+        }
+
+    def _empty_result(self, student_id: str, reason: str, state: State = State.NOT_GRADED) -> StudentResult:
+        cells = [
+            CellResult(gid, 0.0, float(c.metadata.nbgrader.get("points", 0)), f"not run: {state.value}: {reason}")
+            for gid, c in self.assignment.release_cells.items()
+            if utils.is_grade(c)
+        ]
+        return StudentResult(student_id, self.assignment.name, 0.0, self.assignment.max_score, state, [reason], cells)
+
+    # --- the stages of one submission ----------------------------------------------------------
+
+    def _prepare(self, notebook: Path) -> tuple[NotebookNode, list[str]]:
+        """Read and restore the notebook (stage 1). Raises UnreadableSubmission."""
+        nb = read_notebook(notebook, max_cells=MAX_CELLS, max_cell_chars=MAX_CELL_CHARS)
+        with self._db_lock:
+            if self._book is None:  # the assignment's cells, read from the gradebook once
+                self._book = SourceBook(self.assignment.db_url, self.assignment.name, self.assignment.notebook_name)
+        prepared = prepare(
+            nb,
+            release=self.assignment.release,
+            release_cells=self.assignment.release_cells,
+            originals=self.assignment.originals,
+            resources=self._resources("student"),
+            book=self._book,
+        )
+        return prepared.nb, list(prepared.notes)
+
+    def _cells_to_run(self, nb: NotebookNode) -> list[tuple[NotebookNode, dict[str, str]]]:
+        """The code cells to run and how (stage 2): tests trusted, the student's cells sandboxed.
+
+        How a cell runs is decided by the release, never by the submitted metadata:
+        a cell runs trusted only under the grade id of a locked or test code cell
+        of the release, with the gradebook's source (which nbgrader restored).
+        """
+        plan = []
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            original = self.assignment.release_cells.get(gid) if isinstance(gid, str) else None
+            if gid == SELF_CHECK and original is not None:
+                continue
+            kind = _trusted_kind(original) if original is not None and original.cell_type == "code" else "student"
+            source = self.assignment.originals.get(gid, original.source) if kind != "student" else cell.source
+            plan.append((cell, {"source": source, "kind": kind}))
+        return plan
+
+    def _execute(self, plan: list[tuple[NotebookNode, dict[str, str]]]) -> dict[str, Any]:
+        """Run the cells in the sandbox (stage 3); a failing sandbox becomes a response too."""
+        if self.sandbox is None:
+            raise SandboxError("this grader has no sandbox: its executor runs the notebooks")
+        try:
+            return self.sandbox.grade(
+                [job for _, job in plan], trusted_names=self.assignment.trusted_names, limits=self.limits
+            )
+        except SandboxError as exc:
+            return {"cells": [], "status": "died", "cell": None, "detail": f"the grading process stopped ({exc})"}
+
+    @staticmethod
+    def _fill_outputs(plan: list[tuple[NotebookNode, dict[str, str]]], response: dict[str, Any]) -> list[str]:
+        """Put the outputs into the notebook's cells (stage 4); return notes on what stopped early."""
+        by_index = {rec["index"]: rec for rec in response.get("cells", [])}
+        status = response.get("status", "died")
+        failed = response.get("cell")
+        reason = response.get("detail") or status
+        for position, (cell, _) in enumerate(plan):
+            record = by_index.get(position)
+            if record is not None:
+                cell.outputs = [nbformat.from_dict(o) for o in record.get("outputs", [])]
+                count = record.get("execution_count")
+                cell.execution_count = count if type(count) is int else None
+            elif position == failed:
+                cell.outputs = [nbformat.v4.new_output("error", ename="Stopped", evalue=reason, traceback=[reason])]
+            else:
+                cell.outputs = [_not_run(f"not run because an earlier cell failed: {reason}")]
+        notes = []
+        if status != "completed":
+            where = f" in cell {failed + 1}" if isinstance(failed, int) else ""
+            notes.append(f"{reason}{where}")
+        if response.get("leftover_processes"):
+            notes.append(f"{response['leftover_processes']} background process(es) left running were stopped")
+        return notes
+
+    def run_notebook(self, notebook: Path) -> tuple[NotebookNode, list[str], list[str]]:
+        """Stages 1 to 4 of one notebook file: the notebook with its outputs, the notes on restoring and on running.
+
+        Touches no output file and no student's data: what a cluster's worker does
+        (:mod:`autograder.cluster`); never raises for anything the student's code did.
+
+        Raises:
+            UnreadableSubmission: the file is not a notebook that can be graded.
+        """
+        nb, restored = self._prepare(notebook)
+        plan = self._cells_to_run(nb)
+        response = self._execute(plan)
+        return nb, restored, self._fill_outputs(plan, response)
+
+    def mark(self, notebook: Path) -> Marked:
+        """Stages 1 to 6 of one notebook file, for no student in particular: run, scored, its page rendered.
+
+        Touches no output file and no student's data: what a cluster's worker does
+        (:mod:`autograder.cluster`); never raises for anything the student's code did.
+
+        Raises:
+            UnreadableSubmission: the file is not a notebook that can be graded.
+        """
+        nb, restored, ran = self.run_notebook(notebook)
+        marks = scoring.mark(nb, max_answer_chars=MAX_CELL_CHARS)
+        page = feedback.render_page(
+            nb,
+            marks,
+            release_cells=self.assignment.release_cells,
+            notebook=self.assignment.notebook_name,
+            assignment=self.assignment.name,
+            max_score=self.assignment.max_score,
+            links=self.links,
+        )
+        return Marked(marks, page, restored, ran)
+
+    def grade_submission(self, submission: Submission) -> StudentResult:
+        """Grade one submission through the stages above; never raises for anything the student did."""
+        started = time.monotonic()
+        if submission.notebook is None:
+            return self._empty_result(submission.student_id, submission.problem)
+        try:
+            marked = self.mark(submission.notebook)
+        except UnreadableSubmission as exc:
+            return self._empty_result(submission.student_id, str(exc))
+        return self.finish(submission, marked, started=started)
+
+    def finish(self, submission: Submission, marked: Marked, *, started: float) -> StudentResult:
+        """The student's row and feedback page from a marked notebook; its marks go to the gradebook with the run's."""
+        sid = submission.student_id
+        notes = list(marked.restored)
+        expected = f"{self.assignment.notebook_name}.ipynb"
+        if submission.notebook is not None and submission.notebook.name != expected:
+            notes.append(f"graded {submission.notebook.name!r} (expected {expected})")
+        notes += marked.ran
+        marks = marked.marks
+        state = State.GRADED
+        if marks.manual:
+            points = sum(c.max_points for c in marks.cells if c.grade_id in marks.manual)
+            notes.insert(0, f"{', '.join(marks.manual)} ({points:g} point{'s' * (points != 1)} not yet given)")
+            state = State.NEEDS_MANUAL
+        result = StudentResult(
+            sid,
+            self.assignment.name,
+            marks.score,
+            self.assignment.max_score,
+            state,
+            notes,
+            marks.cells,
+            manual=list(marks.manual),
+        )
+        page = self.out / "feedback" / sid / f"{self.assignment.notebook_name}.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(feedback.name_page(marked.page, sid, self.names.get(sid, "")), encoding="utf-8")
+        result.feedback = page
+        with self._db_lock:
+            self._marks.append((sid, marks))
+        result.seconds = time.monotonic() - started
+        return result
+
+    def run(self, submissions: list[Submission], *, progress: bool) -> list[StudentResult]:
+        """Grade every submission with ``self.jobs`` threads, or with the executor; results in input order.
+
+        The marks of every notebook graded go into the run's gradebook at the end, in one session.
+        """
+        if self.executor is not None:
+            results = self.executor.run(self, submissions, progress=progress)
+        else:
+            results = self._run_here(submissions, progress=progress)
+        with self._db_lock:
+            marks, self._marks = self._marks, []
+        scoring.record(self.assignment.db_url, self.assignment.name, self.assignment.notebook_name, marks)
+        return results
+
+    def _run_here(self, submissions: list[Submission], *, progress: bool) -> list[StudentResult]:
+        todo: queue.Queue[tuple[int, Submission]] = queue.Queue()
+        for item in enumerate(submissions):
+            todo.put(item)
+        results: list[StudentResult | None] = [None] * len(submissions)
+        bar = report.progress_bar(len(submissions), enabled=progress)
+
+        def serve() -> None:
+            while True:
+                try:
+                    index, submission = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    results[index] = self.grade_submission(submission)
+                except Exception as exc:  # a grader bug must not lose the row
+                    log.exception("grading %s failed", submission.student_id)
+                    results[index] = self._empty_result(
+                        submission.student_id, f"internal grader error ({type(exc).__name__}: {exc})"
+                    )
+                bar.update(1)
+
+        threads = [threading.Thread(target=serve, daemon=True) for _ in range(max(1, min(self.jobs, len(submissions))))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        bar.close()
+        return [
+            r if r is not None else self._empty_result(submissions[i].student_id, "no grading process could start")
+            for i, r in enumerate(results)
+        ]
+
+
+class Executor(Protocol):
+    """Runs :meth:`Grader.run` elsewhere (a Dask cluster: :class:`autograder.cluster.DaskExecutor`)."""
+
+    def run(self, grader: Grader, submissions: list[Submission], *, progress: bool) -> list[StudentResult]:
+        """One result per submission, in input order."""
+        ...
