@@ -30,6 +30,7 @@ import json
 import logging
 import posixpath
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,7 @@ HIDDEN_OUTPUT_NOTE = (
 )
 
 _exporter: Any = None
+_RENDERING = threading.Lock()
 
 # What a page may hold of latex2mathml's output: presentation MathML only. Its output is not safe as
 # it comes (``\text{<script>}`` stays markup, ``\href`` and ``\style`` become attributes), so it is
@@ -485,7 +487,8 @@ def render_page(
     res["nbgrader"].update(score=marks.score, max_score=max_score, late_penalty=0)
     res["inlining"] = {"css": _page_css()}
     res["book_links"] = links
-    page, _ = _feedback_exporter().from_notebook_node(shown, resources=res)
+    with _RENDERING:  # one exporter for the process, and it registers per-page filters on itself
+        page, _ = _feedback_exporter().from_notebook_node(shown, resources=res)
     return _finish_page(page, release_cells)
 
 

@@ -9,6 +9,7 @@ in :mod:`autograder.grading`, in a pool of threads here or through an
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import logging
 import queue
@@ -61,6 +62,31 @@ class Assignment:
     max_score: float
     originals: dict[str, str] = field(default_factory=dict)
     trusted_names: frozenset[str] = frozenset()  # bound by its locked and test cells: never the student's
+
+
+@functools.cache
+def warm_up() -> None:
+    """Load what grading needs in this process once: the feedback page's templates, highlighter and markdown
+    parser, matplotlib (the histogram) and copydetect (similarity). Run while the sandbox starts, it is free."""
+    try:
+        nb = nbformat.v4.new_notebook(
+            cells=[nbformat.v4.new_markdown_cell("*warm* $x^2$"), nbformat.v4.new_code_cell("x = 1")]
+        )
+        feedback.render_page(nb, Marks(0.0), release_cells={}, notebook="warm-up", assignment="", max_score=0)
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import copydetect  # noqa: F401
+        import matplotlib.pyplot  # noqa: F401
+    except Exception:  # noqa: BLE001  (whatever fails here fails again, and is reported, where it is used)
+        log.debug("warm-up failed", exc_info=True)
+
+
+def start_warm_up() -> threading.Thread:
+    """:func:`warm_up` in a thread of its own (join it before the process ends)."""
+    thread = threading.Thread(target=warm_up, name="autograder-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def known_assignments(course_root: Path = COURSE_ROOT) -> list[str]:

@@ -35,7 +35,7 @@ from . import feedback, lms, report
 from .classreport import write_report
 from .collect import Submission, SubmissionsError, collect
 from .gradebook import install
-from .grader import AssignmentError, ClusterError, Grader, known_assignments, setup_assignment
+from .grader import AssignmentError, ClusterError, Grader, known_assignments, setup_assignment, start_warm_up
 from .layout import COURSE_ROOT
 from .limits import Limits
 from .lms import RosterError
@@ -243,6 +243,7 @@ def grade(
             # started first: its zygote imports torch while the submissions are collected and the gradebook set up
             sandbox = Sandbox(sandboxed=sandboxed, limits=limits or Limits())
             cleanup.callback(sandbox.close)
+            cleanup.callback(start_warm_up().join)  # templates and libraries load while the zygote starts
         tmp = target.scratch  # inside DIR: a killed run's working files go with its staging folder
         previous: dict[str, StudentResult] = {}
         if wanted is not None:
