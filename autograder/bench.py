@@ -25,6 +25,7 @@ from .grading import grade
 from .layout import COURSE_ROOT
 from .limits import Limits
 from .sandbox import Sandbox, jail_available
+from .selfcheck import SKIP_VARIABLE
 
 KINDS = ("correct", "partial", "untouched", "syntax_error")
 
@@ -83,6 +84,8 @@ def _stock_scores(root: Path, plan: dict[str, list[tuple[str, str]]], course_roo
     )
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)  # hidden tests import autograder.checks
+    # the students' self-check cell (visible tests, in a sandbox of its own) is never run by this grader: skip it
+    env[SKIP_VARIABLE] = "1"
     nbgrader = [sys.executable, "-m", "nbgrader"]
     for assignment in plan:
         subprocess.run(

@@ -196,6 +196,23 @@ def test_a_cluster_grades_like_the_serial_run(cluster: Cluster, tmp_path: Path) 
     for sid in on_cluster.rows:  # the client wrote every page, the same page as the serial run
         page = Path("feedback") / sid / "corr2d.html"
         assert (tmp_path / "dask" / page).read_bytes() == (tmp_path / "serial" / page).read_bytes()
+    # the workers' marks went into the run's gradebook as the serial run's did
+    assert _gradebook(tmp_path / "dask") == _gradebook(tmp_path / "serial")
+    assert len(_gradebook(tmp_path / "dask")) > len(on_cluster.rows)
+
+
+def _gradebook(out: Path) -> list[tuple]:
+    """Every submission's score and every grade and comment in ``out``'s nbgrader gradebook."""
+    from nbgrader.api import Gradebook
+
+    rows: list[tuple] = []
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        for s in gb.assignment_submissions("corr2d"):
+            rows.append((s.student_id, s.score, s.needs_manual_grade))
+            for n in s.notebooks:
+                rows += [(s.student_id, g.name, g.auto_score, g.needs_manual_grade) for g in n.grades]
+                rows += [(s.student_id, c.name, c.auto_comment) for c in n.comments]
+    return sorted(rows, key=repr)
 
 
 def test_a_worker_killed_mid_run_changes_nothing(cluster: Cluster, tmp_path: Path) -> None:

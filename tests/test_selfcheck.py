@@ -31,3 +31,23 @@ def test_a_re_download_checks_itself_not_the_old_copy_beside_it(
     assert report.file == "corr2d (1).ipynb" and notes
     assert report.tests and all(test.passed for test in report.tests)
     assert report.problems == ["the file is named 'corr2d (1).ipynb': submit it as corr2d.ipynb"]
+
+
+def test_a_grading_run_skips_the_self_check_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Plain ``nbgrader autograde`` with AUTOGRADER_NO_SELF_CHECK set: the cell checks nothing and says why."""
+    import nbformat
+
+    from autograder.samples import release_notebook
+    from autograder.selfcheck import SKIP_VARIABLE, run_check
+
+    monkeypatch.chdir(tmp_path)
+    nbformat.write(release_notebook("corr2d"), tmp_path / "corr2d.ipynb")
+    monkeypatch.setenv(SKIP_VARIABLE, "1")
+    assert run_check("corr2d.ipynb") is True
+    assert capsys.readouterr().out == f"self-check skipped: {SKIP_VARIABLE} is set (a grading run)\n"
+    monkeypatch.delenv(SKIP_VARIABLE)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    assert run_check("corr2d.ipynb") is False  # without it, the blank notebook is checked: its tests fail
+    assert "corr2d" in capsys.readouterr().out
