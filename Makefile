@@ -69,7 +69,7 @@ test-fast: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m autograder bench -n 16 --dask 1,2
-	$(BIN)/python -m autograder bench -n 30
+	$(BIN)/python -m autograder bench -n 64
 
 LINTED := autograder tests scripts book/_ext book/course_plots.py
 
