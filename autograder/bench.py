@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from .grader import known_assignments, start_warm_up
+from .grader import known_assignments, warm_up
 from .grading import grade
 from .layout import COURSE_ROOT
 from .limits import Limits
@@ -180,10 +180,9 @@ def run_bench(
         ours: dict[str, float] = {}
         sandboxed = jail_available()[0]
         sandbox = Sandbox(sandboxed=sandboxed, limits=Limits())
-        warming = start_warm_up()  # as a grading run does: what it loads, it loads while the zygote starts
         try:
+            warm_up()  # as a grading run does: what it loads, it loads while the zygote starts
             sandbox.wait_ready()
-            warming.join()
             startup = time.monotonic() - started
             for assignment in plan:
                 run = grade(

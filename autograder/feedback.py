@@ -30,7 +30,6 @@ import json
 import logging
 import posixpath
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from nbformat import NotebookNode
 from nbgrader import utils
 
 from .layout import COURSE_ROOT, toc_docnames
+from .prepare import PARSING
 from .scoring import Marks, annotate
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,8 @@ HIDDEN_OUTPUT_NOTE = (
 )
 
 _exporter: Any = None
-_RENDERING = threading.Lock()
+# one exporter for the process, which registers per-page filters on itself; Jinja compiles Python
+_RENDERING = PARSING
 
 # What a page may hold of latex2mathml's output: presentation MathML only. Its output is not safe as
 # it comes (``\text{<script>}`` stays markup, ``\href`` and ``\style`` become attributes), so it is
@@ -477,19 +478,19 @@ def render_page(
     (:func:`name_page` does): it can be rendered wherever the notebook ran.
     Links into the book use ``links`` (:meth:`BookLinks.of_course`).
     """
-    from nbconvert.preprocessors.sanitize import SanitizeHTML
+    with _RENDERING:  # the whole page: its first rendering imports and compiles (see _RENDERING)
+        from nbconvert.preprocessors.sanitize import SanitizeHTML
 
-    shown = feedback_notebook(nb, release_cells)
-    res: dict[str, Any] = {"nbgrader": {"notebook": notebook, "assignment": assignment}}
-    # nbgrader's feedback template ignores nbconvert's sanitize_html: sanitize the cells themselves
-    shown, res = SanitizeHTML().preprocess(shown, res)
-    annotate(shown, marks)
-    res["nbgrader"].update(score=marks.score, max_score=max_score, late_penalty=0)
-    res["inlining"] = {"css": _page_css()}
-    res["book_links"] = links
-    with _RENDERING:  # one exporter for the process, and it registers per-page filters on itself
+        shown = feedback_notebook(nb, release_cells)
+        res: dict[str, Any] = {"nbgrader": {"notebook": notebook, "assignment": assignment}}
+        # nbgrader's feedback template ignores nbconvert's sanitize_html: sanitize the cells themselves
+        shown, res = SanitizeHTML().preprocess(shown, res)
+        annotate(shown, marks)
+        res["nbgrader"].update(score=marks.score, max_score=max_score, late_penalty=0)
+        res["inlining"] = {"css": _page_css()}
+        res["book_links"] = links
         page, _ = _feedback_exporter().from_notebook_node(shown, resources=res)
-    return _finish_page(page, release_cells)
+        return _finish_page(page, release_cells)
 
 
 @functools.cache

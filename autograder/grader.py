@@ -29,7 +29,7 @@ from nbgrader.api import Gradebook
 from . import feedback, report, scoring
 from .layout import COURSE_ROOT, assignments
 from .limits import Limits
-from .prepare import SourceBook, UnreadableSubmission, bound_names, prepare, read_notebook
+from .prepare import PARSING, SourceBook, UnreadableSubmission, bound_names, prepare, read_notebook
 from .results import CellResult, State, StudentResult
 from .sandbox import Sandbox, SandboxError
 from .scoring import Marks
@@ -67,7 +67,12 @@ class Assignment:
 @functools.cache
 def warm_up() -> None:
     """Load what grading needs in this process once: the feedback page's templates, highlighter and markdown
-    parser, matplotlib (the histogram) and copydetect (similarity). Run while the sandbox starts, it is free."""
+    parser, matplotlib (the histogram) and copydetect (similarity).
+
+    Called between starting the sandbox and waiting for it, it costs nothing: the
+    zygote imports torch meanwhile. It runs in the caller's thread (imports of
+    one package from two threads at once can see it half initialised).
+    """
     try:
         nb = nbformat.v4.new_notebook(
             cells=[nbformat.v4.new_markdown_cell("*warm* $x^2$"), nbformat.v4.new_code_cell("x = 1")]
@@ -80,13 +85,6 @@ def warm_up() -> None:
         import matplotlib.pyplot  # noqa: F401
     except Exception:  # noqa: BLE001  (whatever fails here fails again, and is reported, where it is used)
         log.debug("warm-up failed", exc_info=True)
-
-
-def start_warm_up() -> threading.Thread:
-    """:func:`warm_up` in a thread of its own (join it before the process ends)."""
-    thread = threading.Thread(target=warm_up, name="autograder-warm-up", daemon=True)
-    thread.start()
-    return thread
 
 
 def known_assignments(course_root: Path = COURSE_ROOT) -> list[str]:
@@ -226,18 +224,19 @@ class Grader:
 
     def _prepare(self, notebook: Path) -> tuple[NotebookNode, list[str]]:
         """Read and restore the notebook (stage 1). Raises UnreadableSubmission."""
-        nb = read_notebook(notebook, max_cells=MAX_CELLS, max_cell_chars=MAX_CELL_CHARS)
         with self._db_lock:
             if self._book is None:  # the assignment's cells, read from the gradebook once
                 self._book = SourceBook(self.assignment.db_url, self.assignment.name, self.assignment.notebook_name)
-        prepared = prepare(
-            nb,
-            release=self.assignment.release,
-            release_cells=self.assignment.release_cells,
-            originals=self.assignment.originals,
-            resources=self._resources("student"),
-            book=self._book,
-        )
+        with PARSING:  # one notebook at a time: reading and restoring parse and compile (see PARSING)
+            nb = read_notebook(notebook, max_cells=MAX_CELLS, max_cell_chars=MAX_CELL_CHARS)
+            prepared = prepare(
+                nb,
+                release=self.assignment.release,
+                release_cells=self.assignment.release_cells,
+                originals=self.assignment.originals,
+                resources=self._resources("student"),
+                book=self._book,
+            )
         return prepared.nb, list(prepared.notes)
 
     def _cells_to_run(self, nb: NotebookNode) -> list[tuple[NotebookNode, dict[str, str]]]:

@@ -35,7 +35,7 @@ from . import feedback, lms, report
 from .classreport import write_report
 from .collect import Submission, SubmissionsError, collect
 from .gradebook import install
-from .grader import AssignmentError, ClusterError, Grader, known_assignments, setup_assignment, start_warm_up
+from .grader import AssignmentError, ClusterError, Grader, known_assignments, setup_assignment, warm_up
 from .layout import COURSE_ROOT
 from .limits import Limits
 from .lms import RosterError
@@ -243,7 +243,6 @@ def grade(
             # started first: its zygote imports torch while the submissions are collected and the gradebook set up
             sandbox = Sandbox(sandboxed=sandboxed, limits=limits or Limits())
             cleanup.callback(sandbox.close)
-            cleanup.callback(start_warm_up().join)  # templates and libraries load while the zygote starts
         tmp = target.scratch  # inside DIR: a killed run's working files go with its staging folder
         previous: dict[str, StudentResult] = {}
         if wanted is not None:
@@ -289,6 +288,8 @@ def grade(
         lms.check_times(policy, class_roster)
         todo = found if wanted is None else _select(found, wanted, class_roster)
         say(collection.describe())
+        if sandbox is not None and todo:
+            warm_up()  # templates and libraries load while the zygote starts
         # a regrade leaves the run's gradebook alone: the students regraded get a scratch one
         setup = setup_assignment(
             assignment, course_root=course_root, out=stage if wanted is None else tmp / "db", scratch=tmp

@@ -15,6 +15,7 @@ import copy
 import json
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,9 +171,22 @@ def read_notebook(path: Path, *, max_cells: int = 2000, max_cell_chars: int = 1_
     return nb
 
 
+# CPython 3.11 counts the AST's recursion depth per interpreter, not per thread: two threads parsing
+# or compiling at once can fail with "SystemError: AST constructor recursion depth mismatch"
+# (gh-106905). The grader's threads parse code here and compile templates for the feedback pages
+# (autograder.feedback) only while holding this lock.
+PARSING = threading.RLock()
+
+
+def parse(source: str) -> ast.Module:
+    """``ast.parse`` under :data:`PARSING`; raises SyntaxError (and ValueError for a NUL byte) as it does."""
+    with PARSING:
+        return ast.parse(source)
+
+
 def _defined_names(source: str) -> set[str]:
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except SyntaxError:
         return set()
     return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
@@ -186,7 +200,7 @@ def bound_names(source: str) -> set[str]:
     kept. A cell that does not parse binds nothing.
     """
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except SyntaxError:
         return set()
     names: set[str] = set()
