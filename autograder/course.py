@@ -91,6 +91,12 @@ def record_ops(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, 
     seen: list[str] = []
 
     class _Watch(TorchDispatchMode):
+        @classmethod
+        def _should_skip_dynamo(cls) -> bool:
+            # PyTorch's switch for mode authors: without it the first call of the mode imports torch._dynamo
+            # (about a second, in every process that records), to guard against a torch.compile that never runs here
+            return False
+
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
             seen.append(func.overloadpacket.__name__)
             return func(*args, **(kwargs or {}))

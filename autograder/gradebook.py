@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 import warnings
 from pathlib import Path
 from typing import Any
@@ -47,13 +48,27 @@ def alembic_head() -> str:
 _create_engine = nbgrader.api.create_engine
 
 
-@functools.cache
+_engines: dict[tuple[str, bool, bool], Any] = {}
+_engines_lock = threading.Lock()
+
+
 def _shared_engine(url: str, echo: bool = False, future: bool = True) -> Any:
     """One engine per gradebook URL (each Gradebook() would make a new one and lose the compiled-SQL cache)."""
-    engine = _create_engine(url, echo=echo, future=future)
-    if url.startswith("sqlite:"):
-        sqlalchemy.event.listen(engine, "connect", _fast_sqlite)
-    return engine
+    with _engines_lock:
+        engine = _engines.get((url, echo, future))
+        if engine is None:
+            engine = _engines[url, echo, future] = _create_engine(url, echo=echo, future=future)
+            if url.startswith("sqlite:"):
+                sqlalchemy.event.listen(engine, "connect", _fast_sqlite)
+        return engine
+
+
+def close(url: str) -> None:
+    """Close this process's connections to the gradebook at ``url``: it is done with (moved, copied or removed next)."""
+    with _engines_lock:
+        engines = [_engines.pop(key) for key in list(_engines) if key[0] == url]
+    for engine in engines:
+        engine.dispose()
 
 
 def _fast_sqlite(dbapi_connection: Any, connection_record: Any) -> None:

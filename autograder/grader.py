@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import nbformat
+import nbgrader
 from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.api import Gradebook
 
-from . import feedback, report, scoring
+from . import cache, feedback, gradebook, report, scoring
 from .layout import COURSE_ROOT, assignments
 from .limits import Limits
 from .prepare import PARSING, SourceBook, UnreadableSubmission, bound_names, prepare, read_notebook
@@ -92,31 +93,80 @@ def known_assignments(course_root: Path = COURSE_ROOT) -> list[str]:
     return assignments(course_root)
 
 
+SETUP_FORMAT = "1"  # what a cached set-up holds (gradebook.db, release.ipynb): change it when that changes
+
+
 def setup_assignment(name: str, *, course_root: Path, out: Path, scratch: Path | None = None) -> Assignment:
-    """Create a fresh gradebook for ``name`` in ``out`` with nbgrader's own generate step.
+    """A fresh gradebook for ``name`` in ``out``, made by nbgrader's own generate step, and the release notebook.
+
+    The generate step's output depends only on the assignment's source folder
+    and nbgrader: it is kept in this user's cache (:mod:`autograder.cache`),
+    keyed by a digest of both, and copied from there while the source is unchanged.
 
     Raises:
-        AssignmentError: no ``solutions/<name>/<name>.ipynb`` in the course.
+        AssignmentError: no ``solutions/<name>/<name>.ipynb`` in the course, or nbgrader cannot generate it.
     """
     source = course_root / "solutions" / name / f"{name}.ipynb"
     if not source.is_file():
         known = ", ".join(known_assignments(course_root)) or "none"
         raise AssignmentError(f"unknown assignment {name!r}: no solutions/{name}/{name}.ipynb (known: {known})")
+    out.mkdir(parents=True, exist_ok=True)
+    db_path = out.resolve() / "gradebook.db"
+    db_url = f"sqlite:///{db_path}"
+    key = cache.digest_folder(source.parent, SETUP_FORMAT, name, nbgrader.__version__)
+
+    def cached() -> Path | None:
+        return cache.entry("assignments", key, lambda folder: _generate(name, source.parent, folder, scratch))
+
+    entry = cached()
+    try:
+        loaded = _copy_in(entry, name, db_path) if entry is not None else None
+    except Exception:  # noqa: BLE001  (a damaged entry, whatever the damage: built again, once)
+        assert entry is not None
+        cache.drop(entry)
+        entry = cached()
+        loaded = _copy_in(entry, name, db_path) if entry is not None else None
+    if loaded is None:  # no cache here: generated for this run alone
+        with tempfile.TemporaryDirectory(prefix="autograder-setup-", dir=scratch) as own:
+            _generate(name, source.parent, Path(own), scratch)
+            loaded = _copy_in(Path(own), name, db_path)
+    release, max_score, originals = loaded
+    cells = {c.metadata.nbgrader["grade_id"]: c for c in release.cells if "nbgrader" in c.metadata}
+    trusted = set()
+    for gid, cell in cells.items():
+        if cell.cell_type == "code" and _trusted_kind(cell) != "student":
+            trusted |= bound_names(originals.get(gid, cell.source))
+    return Assignment(name, name, release, cells, db_url, max_score, originals, frozenset(trusted))
+
+
+def _copy_in(generated: Path, name: str, db_path: Path) -> tuple[NotebookNode, float, dict[str, str]]:
+    """The generated gradebook copied to ``db_path``; the release notebook, the maximum score, the source cells."""
+    db_path.unlink(missing_ok=True)
+    shutil.copyfile(generated / "gradebook.db", db_path)
+    release = nbformat.read(generated / "release.ipynb", as_version=4)
+    with Gradebook(f"sqlite:///{db_path}") as gb:
+        max_score = float(gb.find_assignment(name).max_score)
+        originals = {c.name: c.source for c in gb.find_notebook(name, name).source_cells}
+    return release, max_score, originals
+
+
+def _generate(name: str, source: Path, into: Path, scratch: Path | None) -> None:
+    """nbgrader's generate step for the assignment folder ``source``: ``into/gradebook.db`` and ``release.ipynb``.
+
+    Raises:
+        AssignmentError: nbgrader could not generate it.
+    """
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
 
-    out.mkdir(parents=True, exist_ok=True)
-    db_path = out.resolve() / "gradebook.db"
-    if db_path.exists():
-        db_path.unlink()
-    db_url = f"sqlite:///{db_path}"
     with tempfile.TemporaryDirectory(prefix="autograder-course-", dir=scratch) as tmp:
-        shutil.copytree(source.parent, Path(tmp) / "source" / name)
+        shutil.copytree(source, Path(tmp) / "source" / name)
         config = Config()
         config.CourseDirectory.root = tmp
         config.CourseDirectory.source_directory = "source"
         config.CourseDirectory.release_directory = "release"
+        db_url = f"sqlite:///{into.resolve() / 'gradebook.db'}"
         config.CourseDirectory.db_url = db_url
         (Path(tmp) / "exchange").mkdir()
         config.Exchange.root = str(Path(tmp) / "exchange")
@@ -130,19 +180,11 @@ def setup_assignment(name: str, *, course_root: Path, out: Path, scratch: Path |
                 result = api.generate_assignment(name, force=True, create=True)
         finally:
             logging.disable(logging.NOTSET)
+            gradebook.close(db_url)
         if not result.get("success"):
             detail = (result.get("error") or result.get("log") or "").strip().splitlines()
             raise AssignmentError(f"nbgrader could not generate {name}: {detail[-1] if detail else 'no detail'}")
-        release = nbformat.read(Path(tmp) / "release" / name / f"{name}.ipynb", as_version=4)
-    cells = {c.metadata.nbgrader["grade_id"]: c for c in release.cells if "nbgrader" in c.metadata}
-    with Gradebook(db_url) as gb:
-        max_score = float(gb.find_assignment(name).max_score)
-        originals = {c.name: c.source for c in gb.find_notebook(name, name).source_cells}
-    trusted = set()
-    for gid, cell in cells.items():
-        if cell.cell_type == "code" and _trusted_kind(cell) != "student":
-            trusted |= bound_names(originals.get(gid, cell.source))
-    return Assignment(name, name, release, cells, db_url, max_score, originals, frozenset(trusted))
+        shutil.copyfile(Path(tmp) / "release" / name / f"{name}.ipynb", into / "release.ipynb")
 
 
 def _trusted_kind(release_cell: NotebookNode) -> str:

@@ -34,6 +34,7 @@ from nbformat import NotebookNode
 from . import feedback, lms, report
 from .classreport import write_report
 from .collect import Submission, SubmissionsError, collect
+from .gradebook import close as close_gradebook
 from .gradebook import install
 from .grader import AssignmentError, ClusterError, Grader, known_assignments, setup_assignment, warm_up
 from .layout import COURSE_ROOT
@@ -370,6 +371,7 @@ def grade(
             "late_penalty": policy.fraction,
             "extensions": _file_option(Path(extensions)) if extensions else None,
         }
+        close_gradebook(setup.db_url)  # its file is moved next
         target.commit(options=options, keep=keep)
     run.out = out
     run.written = [out / p.relative_to(stage) for p in written]

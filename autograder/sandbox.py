@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .cache import private_folder
 from .limits import Limits
 from .wire import ProtocolError, receive, send, send_fd
 
@@ -48,19 +49,15 @@ def jail_available() -> tuple[bool, str]:
 def _matplotlib_cache() -> Path:
     """One matplotlib folder of this user's for every zygote (its font cache is worth keeping), never left per run.
 
-    Created private (0700) and checked to be ours: a folder someone else made in the
+    Private (0700) and checked to be ours: a folder someone else made in the
     shared temporary folder is not used.
     """
-    path = Path(tempfile.gettempdir()) / f"autograder-mpl-{os.getuid()}"
     try:
-        path.mkdir(mode=0o700, exist_ok=True)
-        info = path.lstat()
-        if path.is_symlink() or info.st_uid != os.getuid() or info.st_mode & 0o077:
-            raise PermissionError(f"{path} is not a private folder of this user")
+        return private_folder(Path(tempfile.gettempdir()) / f"autograder-mpl-{os.getuid()}")
     except OSError:
         path = Path.home() / ".cache" / "autograder-matplotlib"
         path.mkdir(parents=True, exist_ok=True)
-    return path
+        return path
 
 
 class Zygote:

@@ -54,7 +54,7 @@ def _warm_up() -> None:
     X = torch.randn(4, 5, dtype=torch.float64, requires_grad=True)
     K = torch.randn(2, 2, dtype=torch.float64, requires_grad=True)
     Y, _ = autograder.course.record_ops(lambda a, b: F.conv2d(a[None, None], b[None, None])[0, 0], X, K)
-    torch.autograd.grad(Y.sum(), (X, K))
+    torch.autograd.grad(Y, (X, K), torch.ones_like(Y))  # a given gradient: the hidden tests' call
     Z = X.unfold(0, 2, 1).unfold(1, 2, 1)
     (Z * K).sum().backward()
     (X @ X.T).sum().backward()
@@ -64,7 +64,6 @@ def _warm_up() -> None:
         list(module.parameters())
     net = nn.Conv2d(1, 1, (1, 2))
     ((net(torch.randn(1, 1, 3, 4)) - 1) ** 2).sum().backward()
-    torch.testing.assert_close(torch.ones(1), torch.ones(1))
     torch.manual_seed(0)
 
 
