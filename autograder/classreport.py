@@ -11,13 +11,14 @@ file names, code, messages) goes through Jinja2's autoescaping.
 from __future__ import annotations
 
 import base64
+import functools
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from jinja2 import Environment
+from jinja2 import Environment, Template
 from markupsafe import Markup
 
 from .charts import bars_svg
@@ -189,6 +190,12 @@ the same code independently. Read the pair before drawing any conclusion. All pa
 """
 
 
+@functools.cache
+def _template() -> Template:
+    """The report's template, compiled once per process."""
+    return Environment(autoescape=True).from_string(TEMPLATE)
+
+
 def write_report(
     run: GradingRun,
     pairs: list[Pair],
@@ -209,8 +216,7 @@ def write_report(
     per_concept = concept_rows(cells)
     out = (links_from or run.out).resolve()
     book_html = course_root.resolve() / "_build" / "html"
-    env = Environment(autoescape=True)
-    page = env.from_string(TEMPLATE).render(
+    page = _template().render(
         run=run,
         when=datetime.now().strftime("%Y-%m-%d %H:%M"),
         states=sorted(Counter(r.state.value for r in run.results).items()),

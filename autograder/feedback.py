@@ -23,6 +23,7 @@ where in the student's code a call failed.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import html
@@ -182,35 +183,8 @@ class BookLinks:
         A missing or empty ``baseurl``, or one that is not an ``http(s)``
         address, leaves links into the book out (a warning for the latter).
         """
-        import yaml
-
-        config_file = course_root / "_config.yml"
-        config = yaml.safe_load(config_file.read_text(encoding="utf-8")) if config_file.is_file() else None
-        html_config = config.get("html") if isinstance(config, dict) else None
-        base = html_config.get("baseurl") if isinstance(html_config, dict) else None
-        base = base.strip() if isinstance(base, str) else ""
-        if base and urlsplit(base).scheme not in ("http", "https"):
-            log.warning("html.baseurl in %s is not an http(s) address: feedback pages link to no book", config_file)
-            base = ""
-        toc_file = course_root / "_toc.yml"
-        pages = frozenset(toc_docnames(toc_file)) if toc_file.is_file() else frozenset()
-        chapters = []
-        for page in sorted(pages):
-            source = course_root / f"{page}.md"
-            if page.startswith("book/") and source.is_file():
-                heading = next(
-                    (
-                        line[2:].strip()
-                        for line in source.read_text(encoding="utf-8").splitlines()
-                        if line.startswith("# ")
-                    ),
-                    "",
-                )
-                if heading:
-                    chapters.append((heading, page))
-        return cls(
-            base.rstrip("/") + "/" if base else "", pages, f"exercises/{assignment}/{assignment}", tuple(chapters)
-        )
+        base, pages, chapters = _book_of(course_root.resolve(), _book_stamp(course_root))
+        return cls(base, pages, f"exercises/{assignment}/{assignment}", chapters)
 
     def url(self, link: str) -> str | None:
         """Where ``link`` should point from a page opened anywhere, or None if it leads nowhere there.
@@ -231,6 +205,47 @@ class BookLinks:
         if page not in self.pages:
             return None
         return f"{self.base_url}{page}.html" + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+def _book_stamp(course_root: Path) -> tuple[tuple[str, int, int], ...]:
+    """What :func:`_book_of` reads, as (path, modification time, size): a changed book is read again."""
+    files = [course_root / "_config.yml", course_root / "_toc.yml", *sorted((course_root / "book").rglob("*.md"))]
+    stamp = []
+    for path in files:
+        with contextlib.suppress(OSError):
+            info = path.stat()
+            stamp.append((str(path), info.st_mtime_ns, info.st_size))
+    return tuple(stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _book_of(
+    course_root: Path, stamp: tuple[tuple[str, int, int], ...]
+) -> tuple[str, frozenset[str], tuple[tuple[str, str], ...]]:
+    """The published book's address, its documents and its chapters' (title, document), read once per ``stamp``."""
+    import yaml
+
+    config_file = course_root / "_config.yml"
+    config = yaml.safe_load(config_file.read_text(encoding="utf-8")) if config_file.is_file() else None
+    html_config = config.get("html") if isinstance(config, dict) else None
+    base = html_config.get("baseurl") if isinstance(html_config, dict) else None
+    base = base.strip() if isinstance(base, str) else ""
+    if base and urlsplit(base).scheme not in ("http", "https"):
+        log.warning("html.baseurl in %s is not an http(s) address: feedback pages link to no book", config_file)
+        base = ""
+    toc_file = course_root / "_toc.yml"
+    pages = frozenset(toc_docnames(toc_file)) if toc_file.is_file() else frozenset()
+    chapters = []
+    for page in sorted(pages):
+        source = course_root / f"{page}.md"
+        if page.startswith("book/") and source.is_file():
+            heading = next(
+                (line[2:].strip() for line in source.read_text(encoding="utf-8").splitlines() if line.startswith("# ")),
+                "",
+            )
+            if heading:
+                chapters.append((heading, page))
+    return (base.rstrip("/") + "/" if base else ""), pages, tuple(chapters)
 
 
 NO_BOOK = BookLinks("", frozenset(), "")  # links into a book nobody published: their text only

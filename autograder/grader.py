@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import json
 import logging
 import queue
 import shutil
@@ -30,6 +31,7 @@ from nbgrader.api import Gradebook
 from . import cache, feedback, gradebook, report, scoring
 from .layout import COURSE_ROOT, assignments
 from .limits import Limits
+from .outputs import sha256_of
 from .prepare import PARSING, SourceBook, UnreadableSubmission, bound_names, prepare, read_notebook
 from .results import CellResult, State, StudentResult
 from .sandbox import Sandbox, SandboxError
@@ -93,7 +95,7 @@ def known_assignments(course_root: Path = COURSE_ROOT) -> list[str]:
     return assignments(course_root)
 
 
-SETUP_FORMAT = "1"  # what a cached set-up holds (gradebook.db, release.ipynb): change it when that changes
+SETUP_FORMAT = "2"  # what a set-up holds (gradebook.db, release.ipynb, setup.json): change it when that changes
 
 
 def setup_assignment(name: str, *, course_root: Path, out: Path, scratch: Path | None = None) -> Assignment:
@@ -130,24 +132,31 @@ def setup_assignment(name: str, *, course_root: Path, out: Path, scratch: Path |
         with tempfile.TemporaryDirectory(prefix="autograder-setup-", dir=scratch) as own:
             _generate(name, source.parent, Path(own), scratch)
             loaded = _copy_in(Path(own), name, db_path)
-    release, max_score, originals = loaded
+    release, facts = loaded
     cells = {c.metadata.nbgrader["grade_id"]: c for c in release.cells if "nbgrader" in c.metadata}
-    trusted = set()
-    for gid, cell in cells.items():
-        if cell.cell_type == "code" and _trusted_kind(cell) != "student":
-            trusted |= bound_names(originals.get(gid, cell.source))
-    return Assignment(name, name, release, cells, db_url, max_score, originals, frozenset(trusted))
+    return Assignment(
+        name,
+        name,
+        release,
+        cells,
+        db_url,
+        float(facts["max_score"]),
+        {str(k): str(v) for k, v in facts["originals"].items()},
+        frozenset(map(str, facts["trusted_names"])),
+    )
 
 
-def _copy_in(generated: Path, name: str, db_path: Path) -> tuple[NotebookNode, float, dict[str, str]]:
-    """The generated gradebook copied to ``db_path``; the release notebook, the maximum score, the source cells."""
+def _copy_in(generated: Path, name: str, db_path: Path) -> tuple[NotebookNode, dict[str, Any]]:
+    """The generated gradebook copied to ``db_path``; the release notebook and what ``setup.json`` says of it."""
+    facts = json.loads((generated / "setup.json").read_text(encoding="utf-8"))
+    if facts.get("assignment") != name:
+        raise ValueError(f"{generated} is the set-up of {facts.get('assignment')!r}, not {name!r}")
     db_path.unlink(missing_ok=True)
     shutil.copyfile(generated / "gradebook.db", db_path)
-    release = nbformat.read(generated / "release.ipynb", as_version=4)
-    with Gradebook(f"sqlite:///{db_path}") as gb:
-        max_score = float(gb.find_assignment(name).max_score)
-        originals = {c.name: c.source for c in gb.find_notebook(name, name).source_cells}
-    return release, max_score, originals
+    release_path = generated / "release.ipynb"
+    if sha256_of(db_path) != facts["gradebook_sha256"] or sha256_of(release_path) != facts["release_sha256"]:
+        raise ValueError(f"{generated}: a file differs from what it was when generated")
+    return nbformat.read(release_path, as_version=4), facts
 
 
 def _generate(name: str, source: Path, into: Path, scratch: Path | None) -> None:
@@ -185,6 +194,25 @@ def _generate(name: str, source: Path, into: Path, scratch: Path | None) -> None
             detail = (result.get("error") or result.get("log") or "").strip().splitlines()
             raise AssignmentError(f"nbgrader could not generate {name}: {detail[-1] if detail else 'no detail'}")
         shutil.copyfile(Path(tmp) / "release" / name / f"{name}.ipynb", into / "release.ipynb")
+    # what every run needs to know of the assignment, read from the gradebook and the release once
+    release = nbformat.read(into / "release.ipynb", as_version=4)
+    with Gradebook(db_url) as gb:
+        max_score = float(gb.find_assignment(name).max_score)
+        originals = {c.name: c.source for c in gb.find_notebook(name, name).source_cells}
+    gradebook.close(db_url)
+    trusted: set[str] = set()
+    for cell in release.cells:
+        if "nbgrader" in cell.metadata and cell.cell_type == "code" and _trusted_kind(cell) != "student":
+            trusted |= bound_names(originals.get(cell.metadata.nbgrader["grade_id"], cell.source))
+    facts = {
+        "assignment": name,
+        "max_score": max_score,
+        "originals": originals,
+        "trusted_names": sorted(trusted),
+        "gradebook_sha256": sha256_of(into / "gradebook.db"),
+        "release_sha256": sha256_of(into / "release.ipynb"),
+    }
+    (into / "setup.json").write_text(json.dumps(facts, indent=1), encoding="utf-8")
 
 
 def _trusted_kind(release_cell: NotebookNode) -> str:

@@ -14,6 +14,7 @@ whose pid namespace the zygote does not exist.
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import socket
@@ -32,6 +33,16 @@ def _readable_paths() -> list[str]:
     return python_readable_paths()
 
 
+# what IPython's shell imports when the student process makes one (its history database among them)
+SHELL_MODULES = (
+    "IPython.core.application",
+    "IPython.core.completer",
+    "IPython.core.completerlib",
+    "IPython.core.magics",
+    "sqlite3",
+)
+
+
 def _warm_up() -> None:
     """Import and run once what the tests and the students' code use, so that forks start warm."""
     import matplotlib
@@ -44,6 +55,8 @@ def _warm_up() -> None:
     from torch import nn
     from torch.nn import functional as F
 
+    for name in SHELL_MODULES:
+        importlib.import_module(name)
     import autograder.checks  # noqa: F401
     import autograder.course  # noqa: F401
     import autograder.jail.student  # noqa: F401
