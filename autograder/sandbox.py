@@ -78,6 +78,9 @@ class Zygote:
             "OMP_NUM_THREADS": "1",
             "HOME": tempfile.gettempdir(),
             "MPLCONFIGDIR": str(_matplotlib_cache()),
+            # the heap in huge pages: every test and student process is a fork of the zygote, and the kernel copies
+            # (and at exit tears down) the page tables of its 200 MB at each fork, where a 2 MiB page is one entry
+            "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1",
         }
         cmd = [sys.executable, "-m", "autograder.zygote", str(theirs.fileno())]
         if sandboxed:

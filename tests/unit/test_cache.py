@@ -171,7 +171,7 @@ def test_a_damaged_entry_is_built_again(tmp_path: Path, cache_dir: Path) -> None
     (entry,) = (cache_dir / "assignments").iterdir()
     with sqlite3.connect(entry / "gradebook.db") as con:  # still a gradebook, but not the one generated
         con.execute("UPDATE grade_cells SET max_score = max_score + 5")
-    fourth = setup_assignment(ASSIGNMENT, course_root=course, out=tmp_path / "fourth")
+    assert setup_assignment(ASSIGNMENT, course_root=course, out=tmp_path / "fourth").max_score == good.max_score
     assert _rows(tmp_path / "fourth" / "gradebook.db") == _rows(tmp_path / "good" / "gradebook.db")
     (entry,) = (cache_dir / "assignments").iterdir()
     (entry / "setup.json").write_text("{")
