@@ -24,6 +24,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -41,10 +42,11 @@ from .layout import COURSE_ROOT
 from .limits import Limits
 from .lms import RosterError
 from .outputs import OutputDir, OutputError, sha256_of
+from .prepare import PARSING
 from .results import GradingRun, StudentResult
 from .review import carry as reviewed
 from .sandbox import Sandbox, SandboxError, jail_available
-from .similarity import Pair
+from .similarity import Fingerprints, Pair, fingerprint
 from .similarity import compare as compare_answers
 from .similarity import write_csv as write_similarity
 
@@ -297,6 +299,13 @@ def grade(
         )
         names = {s.student_id: s.name for s in todo}
         links = feedback.BookLinks.of_course(assignment, course_root)
+        # the answers are fingerprinted beside the grading (compared pair by pair after it)
+        answers = None
+        if similarity:
+            with contextlib.suppress(ImportError):  # here, not in a thread beside the graders' (see prepare.PARSING)
+                import copydetect  # noqa: F401
+            background = cleanup.enter_context(ThreadPoolExecutor(1, thread_name_prefix="similarity"))
+            answers = background.submit(_fingerprints, found, setup.release)
         graded: list[StudentResult] = []
         if todo and dask is not None:
             from .cluster import connect
@@ -318,7 +327,7 @@ def grade(
         for r in results:  # pages are addressed relative to DIR: the staging folder is renamed away
             if r.feedback is not None:
                 r.feedback = r.feedback.relative_to(stage)
-        pairs = _similar_pairs(found, setup.release, progress=progress) if similarity else []
+        pairs = _similar_pairs(answers.result(), progress=progress) if answers is not None else []
         if class_roster is not None:
             among = None if wanted is None else {s.student_id for w in wanted if (s := class_roster.find(w))}
             results += lms.missing(
@@ -379,12 +388,17 @@ def grade(
     return run
 
 
-def _similar_pairs(found: list[Submission], release: NotebookNode, *, progress: bool) -> list[Pair]:
+def _fingerprints(found: list[Submission], release: NotebookNode) -> Fingerprints | None:
+    """The answers fingerprinted for :func:`_similar_pairs` (None: copydetect is missing)."""
     try:
-        return compare_answers({s.student_id: s.notebook for s in found if s.notebook}, release, progress=progress)
+        return fingerprint({s.student_id: s.notebook for s in found if s.notebook}, release, each=PARSING)
     except ImportError as exc:  # an environment older than requirements.txt: grades matter more than this heuristic
         log.warning("similarity skipped: %s (run make to install requirements.txt)", exc)
-        return []
+        return None
+
+
+def _similar_pairs(answers: Fingerprints | None, *, progress: bool) -> list[Pair]:
+    return compare_answers(answers, progress=progress) if answers is not None else []
 
 
 def _select(found: list[Submission], wanted: list[str], roster: lms.Roster | None) -> list[Submission]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,32 +77,48 @@ def _ranges(slices: Any) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(slices[0], slices[1])]
 
 
-def compare(
-    notebooks: dict[str, Path], release: NotebookNode, *, progress: bool = False, min_similarity: float = 0.0
-) -> list[Pair]:
-    """Every pair of students whose answers share fingerprints, most similar first.
+@dataclass
+class Fingerprints:
+    """The class's answers, fingerprinted: what :func:`compare` compares pair by pair."""
 
-    ``notebooks`` maps student id to the submitted notebook; files that are
-    not readable notebooks, or whose answers are only the template, are left
-    out.
+    codes: dict[str, str]  # student id -> the answer code fingerprinted
+    prints: dict[str, Any]  # student id -> its copydetect fingerprint
+
+
+def fingerprint(
+    notebooks: dict[str, Path], release: NotebookNode, *, each: AbstractContextManager[Any] | None = None
+) -> Fingerprints:
+    """The answers of ``notebooks`` (student id to the submitted notebook), fingerprinted.
+
+    Files that are not readable notebooks, or whose answers are only the
+    template, are left out. The work of one notebook at a time, each under
+    ``each`` (a lock, reentrant), without output: it can run while the class is graded.
     """
-    from copydetect import compare_files
-
+    each = each if each is not None else nullcontext()
     ids = answer_ids(release)
     template = answer_code(release, ids)
     boilerplate = _fingerprint("template.py", template, None).hashes
     codes: dict[str, str] = {}
     prints: dict[str, Any] = {}
     for sid, path in sorted(notebooks.items()):
-        try:
-            nb = nbformat.read(path, as_version=4)
-        except Exception as exc:  # an unreadable notebook is the grader's business, not this heuristic's
-            log.debug("similarity: skipping %s (%s)", sid, exc)
-            continue
-        code = answer_code(nb, ids)
-        fp = _fingerprint(f"{sid}.py", code, list(boilerplate))
+        with each:
+            try:
+                nb = nbformat.read(path, as_version=4)
+            except Exception as exc:  # an unreadable notebook is the grader's business, not this heuristic's
+                log.debug("similarity: skipping %s (%s)", sid, exc)
+                continue
+            code = answer_code(nb, ids)
+            fp = _fingerprint(f"{sid}.py", code, list(boilerplate))
         if fp.token_coverage:
             codes[sid], prints[sid] = code, fp
+    return Fingerprints(codes, prints)
+
+
+def compare(answers: Fingerprints, *, progress: bool = False, min_similarity: float = 0.0) -> list[Pair]:
+    """Every pair of students whose answers (:func:`fingerprint`) share fingerprints, most similar first."""
+    from copydetect import compare_files
+
+    codes, prints = answers.codes, answers.prints
     students = sorted(prints)
     total = len(students) * (len(students) - 1) // 2
     from .report import progress_bar
