@@ -65,6 +65,7 @@ class Assignment:
     max_score: float
     originals: dict[str, str] = field(default_factory=dict)
     trusted_names: frozenset[str] = frozenset()  # bound by its locked and test cells: never the student's
+    book: SourceBook | None = None  # the gradebook's answers to nbgrader's lookups (None: read from db_url)
 
 
 @functools.cache
@@ -95,7 +96,7 @@ def known_assignments(course_root: Path = COURSE_ROOT) -> list[str]:
     return assignments(course_root)
 
 
-SETUP_FORMAT = "2"  # what a set-up holds (gradebook.db, release.ipynb, setup.json): change it when that changes
+SETUP_FORMAT = "3"  # what a set-up holds (gradebook.db, release.ipynb, setup.json): change it when that changes
 
 
 def setup_assignment(name: str, *, course_root: Path, out: Path, scratch: Path | None = None) -> Assignment:
@@ -143,6 +144,7 @@ def setup_assignment(name: str, *, course_root: Path, out: Path, scratch: Path |
         float(facts["max_score"]),
         {str(k): str(v) for k, v in facts["originals"].items()},
         frozenset(map(str, facts["trusted_names"])),
+        SourceBook.from_wire(facts["book"]),
     )
 
 
@@ -199,6 +201,7 @@ def _generate(name: str, source: Path, into: Path, scratch: Path | None) -> None
     with Gradebook(db_url) as gb:
         max_score = float(gb.find_assignment(name).max_score)
         originals = {c.name: c.source for c in gb.find_notebook(name, name).source_cells}
+    book = SourceBook.read(db_url, name, name)
     gradebook.close(db_url)
     trusted: set[str] = set()
     for cell in release.cells:
@@ -209,6 +212,7 @@ def _generate(name: str, source: Path, into: Path, scratch: Path | None) -> None
         "max_score": max_score,
         "originals": originals,
         "trusted_names": sorted(trusted),
+        "book": book.to_wire(),
         "gradebook_sha256": sha256_of(into / "gradebook.db"),
         "release_sha256": sha256_of(into / "release.ipynb"),
     }
@@ -296,7 +300,9 @@ class Grader:
         """Read and restore the notebook (stage 1). Raises UnreadableSubmission."""
         with self._db_lock:
             if self._book is None:  # the assignment's cells, read from the gradebook once
-                self._book = SourceBook(self.assignment.db_url, self.assignment.name, self.assignment.notebook_name)
+                self._book = self.assignment.book or SourceBook.read(
+                    self.assignment.db_url, self.assignment.name, self.assignment.notebook_name
+                )
         with PARSING:  # one notebook at a time: reading and restoring parse and compile (see PARSING)
             nb = read_notebook(notebook, max_cells=MAX_CELLS, max_cell_chars=MAX_CELL_CHARS)
             prepared = prepare(

@@ -16,7 +16,7 @@ import json
 import logging
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,20 +53,54 @@ class SourceBook:
     read once and kept as plain values. Only the lookups it makes are answered.
     """
 
-    def __init__(self, db_url: str, assignment: str, notebook: str) -> None:
+    def __init__(
+        self,
+        notebook: str,
+        assignment: str,
+        *,
+        source_cells: list[_Cell],
+        grade_cells: list[_Cell],
+        solution_cells: list[_Cell],
+        task_cells: list[_Cell],
+    ) -> None:
+        self.source_cells, self.grade_cells = source_cells, grade_cells
+        self.solution_cells, self.task_cells = solution_cells, task_cells
+        self._sources = {c.name: c for c in self.source_cells}
+        self._graded = {c.name: c for c in [*self.grade_cells, *self.task_cells]}
+        self.name, self.assignment = notebook, assignment
+
+    @classmethod
+    def read(cls, db_url: str, assignment: str, notebook: str) -> SourceBook:
+        """The source book of ``notebook`` of ``assignment``, read from the gradebook at ``db_url``."""
         from nbgrader.api import Gradebook
 
         with Gradebook(db_url) as gb:
             source = gb.find_notebook(notebook, assignment)
-            self.source_cells = [
-                _Cell(c.name, c.cell_type, bool(c.locked), c.checksum, c.source) for c in source.source_cells
-            ]
-            self.grade_cells = [_Cell(c.name, max_score=float(c.max_score)) for c in source.grade_cells]
-            self.solution_cells = [_Cell(c.name) for c in source.solution_cells]
-            self.task_cells = [_Cell(c.name, max_score=float(c.max_score)) for c in source.task_cells]
-        self._sources = {c.name: c for c in self.source_cells}
-        self._graded = {c.name: c for c in [*self.grade_cells, *self.task_cells]}
-        self.name, self.assignment = notebook, assignment
+            return cls(
+                notebook,
+                assignment,
+                source_cells=[
+                    _Cell(c.name, c.cell_type, bool(c.locked), c.checksum, c.source) for c in source.source_cells
+                ],
+                grade_cells=[_Cell(c.name, max_score=float(c.max_score)) for c in source.grade_cells],
+                solution_cells=[_Cell(c.name) for c in source.solution_cells],
+                task_cells=[_Cell(c.name, max_score=float(c.max_score)) for c in source.task_cells],
+            )
+
+    _KINDS = ("source_cells", "grade_cells", "solution_cells", "task_cells")
+
+    def to_wire(self) -> dict[str, Any]:
+        """Plain data (JSON): the notebook, the assignment and each kind of cell's fields."""
+        return {
+            "notebook": self.name,
+            "assignment": self.assignment,
+            **{kind: [asdict(c) for c in getattr(self, kind)] for kind in self._KINDS},
+        }
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> SourceBook:
+        cells = {kind: [_Cell(**c) for c in data[kind]] for kind in cls._KINDS}
+        return cls(str(data["notebook"]), str(data["assignment"]), **cells)
 
     def _check(self, notebook: str, assignment: str) -> None:
         if (notebook, assignment) != (self.name, self.assignment):
