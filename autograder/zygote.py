@@ -78,7 +78,7 @@ def _warm_up() -> None:
         list(module.parameters())
     net = nn.Conv2d(1, 1, (1, 2))
     ((net(torch.randn(1, 1, 3, 4)) - 1) ** 2).sum().backward()
-    torch.manual_seed(0)
+    torch.random.default_generator.manual_seed(0)
 
 
 MADV_COLLAPSE = 25  # Linux 6.1+, the same number on every architecture

@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checks import expect, expect_close, plain, tolerance_for
-from autograder.course import call_seeded, record_constructions, set_parameter, type_name
+from autograder.course import call_seeded, manual_seed, record_constructions, set_parameter, type_name
 
 __all__ = [
     "Reference",
@@ -73,7 +73,7 @@ def _close(a: torch.Tensor, b: torch.Tensor, rtol: float, atol: float) -> bool:
 
 def example(seed: int, shape: tuple[int, int], kernel_size: tuple[int, int], bias: float):
     """``(X, K, Y)``: a random float32 input, a random kernel, and ``Y = corr2d(X, K) + bias``."""
-    torch.manual_seed(seed)
+    manual_seed(seed)
     X = torch.randn(shape)
     K = torch.randn(kernel_size)
     Y = F.conv2d(X[None, None], K[None, None])[0, 0] + bias
