@@ -165,15 +165,34 @@ def send_fd(sock: socket.socket, fd: int, header: dict[str, Any]) -> None:
 
 
 def receive_fd(sock: socket.socket) -> tuple[dict[str, Any], int | None]:
-    """Receive a message sent with :func:`send_fd` (blocking)."""
-    data, fds, _, _ = socket.recv_fds(sock, MAX_HEADER + 4, 4)
+    """Receive one message sent with :func:`send_fd` or :func:`send` (blocking; the descriptor, if one came).
+
+    Reads exactly one message, however the stream cut it, and nothing of the next.
+
+    Raises:
+        PeerClosed: the other end closed the connection.
+        ProtocolError: the message is longer than ``MAX_HEADER``.
+    """
+    data, fds, _, _ = socket.recv_fds(sock, 4, 4)  # a descriptor comes with the first byte of its message
     if not data:
         raise PeerClosed("the other process closed the connection")
-    (length,) = struct.unpack(">I", data[:4])
-    header = json.loads(data[4 : 4 + length])
     for extra in fds[1:]:
         os.close(extra)
-    return header, (fds[0] if fds else None)
+    fd = fds[0] if fds else None
+    try:
+        head = bytearray(data)
+        _read_exactly(sock, 4, None, head)
+        (length,) = struct.unpack(">I", head)
+        if length > MAX_HEADER:
+            raise ProtocolError(f"a message of {length} bytes (at most {MAX_HEADER})")
+        body = bytearray()
+        _read_exactly(sock, length, None, body)
+        header = json.loads(body)
+    except BaseException:
+        if fd is not None:
+            os.close(fd)
+        raise
+    return header, fd
 
 
 # --- values -----------------------------------------------------------------------------------

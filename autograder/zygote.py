@@ -3,9 +3,11 @@
 Run as ``python -m autograder.zygote FD [--sandboxed]`` by :mod:`autograder.sandbox`.
 It prepares the jail (:func:`autograder.jail.prepare_zygote`), imports torch,
 IPython and the course helpers once, says ``ready`` on the control socket
-``FD``, and then serves one kind of request: ``spawn`` with a socket attached,
+``FD``, and then serves two kinds of request: ``spawn`` with a socket attached,
 answered with the pid of a forked test process (:mod:`autograder.trusted.testproc`)
-that talks to the grader on that socket.
+that talks to the grader on that socket; and ``compile``, the sources of an
+assignment's test and locked cells, compiled here (never run) so that every
+test process forked after finds them compiled (:func:`~autograder.trusted.testproc.precompile`).
 
 The zygote never runs student code and never reads anything but the grader's
 requests: every student process is a grandchild that enters its own jail, in
@@ -58,6 +60,10 @@ def _warm_up() -> None:
 
     for name in SHELL_MODULES:
         importlib.import_module(name)
+    # each test process imports its assignment's hidden tests and writes no bytecode: compiled once here, not run
+    import compileall
+
+    compileall.compile_dir(os.path.join(os.path.dirname(__file__), "hidden"), quiet=2)
     import autograder.checks  # noqa: F401
     import autograder.course  # noqa: F401
     import autograder.jail.student  # noqa: F401
@@ -171,6 +177,9 @@ def main(argv: list[str]) -> int:
                 os.close(job_fd)
             if header.get("op") == "stop":
                 return 0
+            if header.get("op") == "compile":
+                testproc.precompile(header.get("sources"))
+                send(control, {"compiled": True})
             continue
         pid = os.fork()
         if pid == 0:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 import struct
 import threading
@@ -197,3 +199,29 @@ def test_lone_surrogates_are_not_passed_on() -> None:
     send(a, header)
     again, _ = receive(b, deadline=time.monotonic() + 1)
     assert again["text"] == "a?b"
+
+
+def test_receive_fd_reads_one_message_whole_and_nothing_of_the_next(tmp_path) -> None:
+    """The zygote's reader: a message cut by the stream is put together; the next one (with its descriptor) waits."""
+    from autograder.wire import receive_fd, send_fd
+
+    a, b = socket.socketpair()
+    with a, b, open(tmp_path / "f", "w") as f:
+        big = {"op": "compile", "sources": ["x = 1\n" * 20_000]}
+        data = json.dumps(big).encode()
+        frame = struct.pack(">I", len(data)) + data
+        writer = threading.Thread(target=lambda: [a.sendall(frame[:5]), time.sleep(0.2), a.sendall(frame[5:])])
+        writer.start()
+        header, fd = receive_fd(b)
+        writer.join()
+        assert header == big and fd is None
+        send(a, {"op": "compile", "sources": []})  # two messages queued: the second carries a descriptor
+        send_fd(a, f.fileno(), {"op": "spawn", "id": 7})
+        first, fd1 = receive_fd(b)
+        second, fd2 = receive_fd(b)
+        assert first["op"] == "compile" and fd1 is None
+        assert second == {"op": "spawn", "id": 7} and fd2 is not None
+        os.close(fd2)
+        a.sendall(struct.pack(">I", 5 * 2**20))
+        with pytest.raises(ProtocolError, match="at most"):
+            receive_fd(b)
