@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from .cache import private_folder
+from .framing import ProtocolError, receive, send, send_fd
 from .limits import Limits
-from .wire import ProtocolError, receive, send, send_fd
 
 log = logging.getLogger(__name__)
 

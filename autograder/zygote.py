@@ -158,8 +158,8 @@ def main(argv: list[str]) -> int:
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)  # stray prints of imports must go nowhere
     _warm_up()
+    from .framing import PeerClosed, receive_fd, send
     from .trusted import testproc
-    from .wire import PeerClosed, receive_fd, send
 
     control = socket.socket(fileno=fd)
     send(control, {"ready": True, "pid": os.getpid()})

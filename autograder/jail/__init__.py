@@ -18,7 +18,7 @@ capability they could regain would let them touch a mount.
 This package is the jailed side of the trust boundary: the jail itself, here,
 and :mod:`autograder.jail.student`, which runs inside it with the student's
 code. The trusted side is :mod:`autograder.trusted`; the two speak only
-:mod:`autograder.wire`.
+:mod:`autograder.framing`'s frames of :mod:`autograder.wire`'s values.
 """
 
 from __future__ import annotations

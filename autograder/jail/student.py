@@ -36,7 +36,8 @@ import torch
 
 from .. import course
 from ..capped import CappedStream
-from ..wire import Decoder, Encoder, Handle, ProtocolError, RemoteError, receive, send
+from ..framing import ProtocolError, receive, send
+from ..wire import Decoder, Encoder, Handle, RemoteError
 
 MAX_MESSAGE = 4000  # characters of an exception message sent back
 MAX_FRAMES = 12

@@ -33,7 +33,8 @@ from typing import Any
 import torch
 
 from .. import course
-from ..wire import Decoder, Encoder, PeerClosed, ProtocolError, receive, send
+from ..framing import PeerClosed, ProtocolError, receive, send
+from ..wire import Decoder, Encoder
 from . import claims
 
 _TYPE_NAME = re.compile(r"[A-Za-z_<][A-Za-z0-9_.<>]{0,199}")  # a remote type name: "mod.Net", "f.<locals>.Inner"

@@ -36,8 +36,8 @@ from types import CodeType
 from typing import Any
 
 from ..capped import CappedStream
+from ..framing import ProtocolError, receive, send
 from ..limits import Limits
-from ..wire import ProtocolError, receive, send
 from . import proxy
 
 OUTPUT_TYPES = {"stream", "error", "execute_result", "display_data"}

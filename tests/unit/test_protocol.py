@@ -13,18 +13,8 @@ import numpy
 import pytest
 import torch
 
-from autograder.wire import (
-    Deadline,
-    Decoder,
-    Encoder,
-    Handle,
-    PeerClosed,
-    ProtocolError,
-    RemoteError,
-    receive,
-    send,
-    tensor_from,
-)
+from autograder.framing import Deadline, PeerClosed, ProtocolError, receive, send
+from autograder.wire import Decoder, Encoder, Handle, RemoteError, tensor_from
 
 
 def roundtrip(value: object) -> object:
@@ -203,7 +193,7 @@ def test_lone_surrogates_are_not_passed_on() -> None:
 
 def test_receive_fd_reads_one_message_whole_and_nothing_of_the_next(tmp_path) -> None:
     """The zygote's reader: a message cut by the stream is put together; the next one (with its descriptor) waits."""
-    from autograder.wire import receive_fd, send_fd
+    from autograder.framing import receive_fd, send_fd
 
     a, b = socket.socketpair()
     with a, b, open(tmp_path / "f", "w") as f:
