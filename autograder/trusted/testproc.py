@@ -445,13 +445,11 @@ def main(control: socket.socket) -> None:
             leftover = reply.get("value") if type(reply.get("value")) is int else 0
         except proxy.StudentGone:
             pass
-    done = {"done": True, "status": runner.status, "cell": runner.failed_cell, "detail": runner.detail}
-    # the grader hears first: the student's jail is torn down while the next notebook starts (and the grader's
-    # SIGKILL of this process group, which holds the jail's first process, would end it anyway)
-    send(control, {**done, "leftover_processes": max(0, min(leftover, 10_000))})
     session.kill(session.gone or "finished")
     if session.pid > 0:
         try:
             os.waitpid(session.pid, 0)
         except ChildProcessError:
             pass
+    done = {"done": True, "status": runner.status, "cell": runner.failed_cell, "detail": runner.detail}
+    send(control, {**done, "leftover_processes": max(0, min(leftover, 10_000))})
