@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import base64
 import functools
+import json
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -133,7 +134,8 @@ mark { background: #ffe082; }
 </style></head><body>
 <h1>{{ run.assignment }}: class report</h1>
 <p class="note">Graded {{ when }} in {{ "%.1f"|format(run.seconds) }} s; layout {{ run.layout or "folders" }};
-{{ "sandboxed" if run.sandboxed else "NOT SANDBOXED" }}; maximum score {{ "%g"|format(run.max_score) }}.</p>
+{{ "sandboxed" if run.sandboxed else "NOT SANDBOXED" }}; maximum score {{ "%g"|format(run.max_score) }}.
+{%- if reviewed %} Written answers reviewed {{ reviewed }}.{% endif %}</p>
 <table>{% for state, n in states %}<tr><td>{{ state }}</td><td class="num">{{ n }}</td></tr>{% endfor %}</table>
 
 <h2>Scores</h2>
@@ -203,13 +205,17 @@ def write_report(
     course_root: Path,
     links_from: Path | None = None,
     histogram: Path | None = None,
+    when: str | None = None,
+    reviewed: str | None = None,
 ) -> Path:
     """Write ``report.html`` into the run's output folder and return its path.
 
     Links into the built book are relative to ``links_from`` (the folder the
     report ends up in; default the run's output folder). ``histogram`` is the
     run's ``scores.png`` (:func:`autograder.report.write_histogram`), embedded
-    in the page; the pass rates are drawn as inline SVG.
+    in the page; the pass rates are drawn as inline SVG. ``when`` is the
+    time of grading (default now); ``reviewed``, the time of the review that
+    redrew the report (:class:`autograder.review.carry.Class`).
     """
     concepts = concepts_of(run.assignment, course_root=course_root)
     cells = cell_rows(run.results, concepts)
@@ -218,7 +224,8 @@ def write_report(
     book_html = course_root.resolve() / "_build" / "html"
     page = _template().render(
         run=run,
-        when=datetime.now().strftime("%Y-%m-%d %H:%M"),
+        when=when or _now(),
+        reviewed=reviewed,
         states=sorted(Counter(r.state.value for r in run.results).items()),
         histogram=base64.b64encode(histogram.read_bytes()).decode("ascii") if histogram else "",
         cells=cells,
@@ -243,3 +250,63 @@ def write_report(
     path = run.out / "report.html"
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def _now() -> str:
+    return datetime.now().strftime("%Y-%m-%d %H:%M")
+
+
+INPUTS = "report.json"  # what report.html shows besides results.json, for a review to draw it again
+
+
+@dataclass
+class ReportInputs:
+    """The parts of ``report.html`` that ``results.json`` does not hold: the run's facts and the similar pairs."""
+
+    when: str
+    seconds: float
+    sandboxed: bool
+    layout: str
+    pairs: list[Pair]
+
+
+def write_inputs(run: GradingRun, pairs: list[Pair], *, when: str | None = None) -> Path:
+    """``report.json`` beside the report: the run's time, mode and layout, and the pairs the report shows."""
+    data = {
+        "format": 1,
+        "when": when or _now(),
+        "seconds": run.seconds,
+        "sandboxed": run.sandboxed,
+        "layout": run.layout,
+        "pairs": [asdict(p) for p in pairs[:TOP_PAIRS]],
+    }
+    path = run.out / INPUTS
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    return path
+
+
+def read_inputs(out: Path) -> ReportInputs | None:
+    """The ``report.json`` of the run in ``out``; None when it has none (a run older than it) or it is unreadable."""
+    from .similarity import Pair
+
+    try:
+        data = json.loads((out / INPUTS).read_text(encoding="utf-8"))
+        pairs = [
+            Pair(
+                str(p["student_a"]),
+                str(p["student_b"]),
+                float(p["similarity_a"]),
+                float(p["similarity_b"]),
+                int(p["shared_tokens"]),
+                str(p["code_a"]),
+                str(p["code_b"]),
+                [(int(a), int(b)) for a, b in p["slices_a"]],
+                [(int(a), int(b)) for a, b in p["slices_b"]],
+            )
+            for p in data["pairs"]
+        ]
+        return ReportInputs(
+            str(data["when"]), float(data["seconds"]), data["sandboxed"] is True, str(data["layout"]), pairs
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

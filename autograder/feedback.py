@@ -494,18 +494,50 @@ def render_page(
     Links into the book use ``links`` (:meth:`BookLinks.of_course`).
     """
     with _RENDERING:  # the whole page: its first rendering imports and compiles (see _RENDERING)
-        from nbconvert.preprocessors.sanitize import SanitizeHTML
-
         shown = feedback_notebook(nb, release_cells)
         res: dict[str, Any] = {"nbgrader": {"notebook": notebook, "assignment": assignment}}
         # nbgrader's feedback template ignores nbconvert's sanitize_html: sanitize the cells themselves
-        shown, res = SanitizeHTML().preprocess(shown, res)
+        shown, res = _sanitizer().preprocess(shown, res)
         annotate(shown, marks)
         res["nbgrader"].update(score=marks.score, max_score=max_score, late_penalty=0)
         res["inlining"] = {"css": _page_css()}
         res["book_links"] = links
         page, _ = _feedback_exporter().from_notebook_node(shown, resources=res)
         return _finish_page(page, release_cells)
+
+
+@functools.cache
+def _sanitizer() -> Any:
+    """nbconvert's ``SanitizeHTML``, built once, with one bleach ``Cleaner`` for every page (used under _RENDERING).
+
+    nbconvert calls ``bleach.clean`` for each HTML output and markdown cell,
+    and ``bleach.clean`` builds a new ``Cleaner`` (an html5lib parser and its
+    phases) each time: most of the sanitizing's cost. The same settings, the
+    same cleaning; a ``Cleaner`` is not thread-safe, hence the lock.
+    """
+    from bleach.sanitizer import Cleaner
+    from nbconvert.preprocessors import sanitize
+    from nbconvert.preprocessors.sanitize import SanitizeHTML
+
+    class OneCleaner(SanitizeHTML):
+        _cleaner: Any = None
+
+        def sanitize_html_tags(self, html_str: str) -> str:
+            if self._cleaner is None:  # nbconvert's arguments to bleach.clean (SanitizeHTML.sanitize_html_tags)
+                kwargs: dict[str, Any] = {
+                    "tags": self.tags,
+                    "attributes": self.attributes,
+                    "strip": self.strip,
+                    "strip_comments": self.strip_comments,
+                }
+                if sanitize._USE_BLEACH_CSS_SANITIZER:
+                    kwargs["css_sanitizer"] = sanitize.CSSSanitizer(allowed_css_properties=self.styles)
+                elif sanitize._USE_BLEACH_STYLES:
+                    kwargs["styles"] = self.styles
+                self._cleaner = Cleaner(**kwargs)
+            return self._cleaner.clean(html_str)
+
+    return OneCleaner()
 
 
 @functools.cache

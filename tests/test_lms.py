@@ -10,9 +10,11 @@ last test runs plain nbgrader on a fresh copy of the course.
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
 import io
+import json
 import os
 import re
 import shutil
@@ -277,6 +279,25 @@ def test_canvas_csv_leaves_notebooks_awaiting_review_blank(canvas: Run) -> None:
         assert scores[sid] is None, sid  # Canvas keeps what it has until a person grades the written answer
     assert scores["340937"] == 0 and scores["340938"] is None  # not submitted, refused: as without reviews
     assert set(scores) == {"340934", "340935", "340936", "340937", "340938", "340939", "340941"}
+
+
+def test_the_review_draws_the_report_and_histogram_again(canvas: Run) -> None:
+    """After the review, report.html and scores.png show the reviewed scores; the run's facts and pairs are kept."""
+    assert canvas.unreviewed is not None
+    before = (canvas.unreviewed / "report.html").read_text(encoding="utf-8")
+    after = (canvas.out / "report.html").read_text(encoding="utf-8")
+    waiting = "needs manual grading"
+    assert before.count(waiting) >= 5 and after.count(waiting) == 0
+    assert "Written answers reviewed " in after and "Written answers reviewed " not in before
+    assert re.search(r"Graded [\d-]+ [\d:]+ in [\d.]+ s", before).group(0) in after  # the run's own time and mode
+    assert (canvas.out / "scores.png").read_bytes() != (canvas.unreviewed / "scores.png").read_bytes()
+    embedded = re.search(r'src="data:image/png;base64,([^"]+)"', after)
+    assert embedded and base64.b64decode(embedded.group(1)) == (canvas.out / "scores.png").read_bytes()
+    similar = after.split("<h2>Similar answers</h2>")[1]
+    assert similar == before.split("<h2>Similar answers</h2>")[1] and "<mark>" in similar  # the pairs, as graded
+    manifest = json.loads((canvas.out / "manifest.json").read_text(encoding="utf-8"))["files"]
+    for name in ("report.html", "scores.png", "report.json"):
+        assert manifest[name] == hashlib.sha256((canvas.out / name).read_bytes()).hexdigest(), name
 
 
 def test_canvas_late_marker_resubmission_and_extension(canvas: Run) -> None:

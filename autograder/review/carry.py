@@ -14,6 +14,7 @@ import html
 import logging
 import re
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 from .. import lms, report
@@ -205,7 +206,7 @@ class Class:
         except OutputError as exc:
             raise ReviewError(str(exc)) from exc
         self.assignment = str(self.options.get("assignment") or "")
-        root = course_root or COURSE_ROOT
+        root = self.course_root = course_root or COURSE_ROOT
         self.source = root / "solutions" / self.assignment / f"{self.assignment}.ipynb"
         self.questions = _questions(self.source, self.assignment)
         if not self.questions.questions:
@@ -270,6 +271,7 @@ class Class:
             write_gradebook(stage / "gradebook.db", results, self.reviews)
         run = GradingRun(self.assignment, stage, results, True, 0.0, max_score=self.max_score)
         report.write_grades(run)
+        self._redraw_report(run)
         for r in results:
             if r.manual and r.feedback is not None and (out / r.feedback).is_file():
                 page = (out / r.feedback).read_text(encoding="utf-8")
@@ -283,6 +285,26 @@ class Class:
         lms.pack_feedback(layout, results, stage, f"{self.assignment}.ipynb", pages_in=(stage, out))
         assert target.previous is not None
         target.commit(options=target.previous.options, keep=list(target.previous.files))
+
+    def _redraw_report(self, run: GradingRun) -> None:
+        """``scores.png`` and ``report.html`` drawn again with the reviewed scores (a run without report.json keeps its)."""
+        from ..classreport import read_inputs, write_inputs, write_report
+
+        inputs = read_inputs(self.out)
+        if inputs is None:
+            return
+        run.seconds, run.sandboxed, run.layout = inputs.seconds, inputs.sandboxed, inputs.layout
+        histogram = report.write_histogram(run)
+        write_report(
+            run,
+            inputs.pairs,
+            course_root=self.course_root,
+            links_from=self.out,
+            histogram=histogram,
+            when=inputs.when,
+            reviewed=datetime.now().strftime("%Y-%m-%d %H:%M"),
+        )
+        write_inputs(run, inputs.pairs, when=inputs.when)
 
     def _roster(self) -> lms.Roster | None:
         from ..outputs import sha256_of
