@@ -42,7 +42,7 @@ from .grader import AssignmentError, ClusterError, Grader, known_assignments, se
 from .layout import COURSE_ROOT
 from .limits import Limits
 from .lms import RosterError
-from .outputs import OutputDir, OutputError, sha256_of
+from .outputs import OutputDir, OutputError, recorded_file, sha256_of
 from .prepare import PARSING
 from .results import GradingRun, StudentResult
 from .review import carry as reviewed
@@ -89,10 +89,10 @@ def _reuse(
             return given
         if stored is None:
             return None
-        path = Path(stored["path"])
-        if not path.is_file() or sha256_of(path) != stored["sha256"]:
+        path = recorded_file(stored)
+        if path is None:
             raise RosterError(
-                f"the {flag[2:]} file of the run --only merges into, {path}, is missing or changed since: "
+                f"the {flag[2:]} file of the run --only merges into, {stored['path']}, is missing or changed since: "
                 "grade the whole class again"
             )
         return path

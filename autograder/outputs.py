@@ -52,6 +52,12 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def recorded_file(stored: dict[str, str]) -> Path | None:
+    """The input file a run recorded (``{"path", "sha256"}`` in its options), or None if it is gone or changed since."""
+    path = Path(stored["path"])
+    return path if path.is_file() and sha256_of(path) == stored["sha256"] else None
+
+
 @dataclass
 class Manifest:
     """What one complete run wrote: relative path -> SHA-256, and the options it ran with."""

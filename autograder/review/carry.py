@@ -307,15 +307,15 @@ class Class:
         write_inputs(run, inputs.pairs, when=inputs.when)
 
     def _roster(self) -> lms.Roster | None:
-        from ..outputs import sha256_of
+        from ..outputs import recorded_file
 
         stored = self.options.get("roster")
         if not stored:
             return None
-        path = Path(stored["path"])
-        if not path.is_file() or sha256_of(path) != stored["sha256"]:
+        path = recorded_file(stored)
+        if path is None:
             raise ReviewError(
-                f"the roster of the run in {self.out}, {path}, is missing or changed since: put it back, "
+                f"the roster of the run in {self.out}, {stored['path']}, is missing or changed since: put it back, "
                 "or grade the class again"
             )
         try:

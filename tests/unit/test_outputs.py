@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.outputs import COMMIT, MANIFEST, OutputDir, OutputError, recover
+from autograder.outputs import COMMIT, MANIFEST, OutputDir, OutputError, recorded_file, recover, sha256_of
 
 
 def run_once(out: Path, files: dict[str, str], *, keep: tuple[str, ...] = ()) -> None:
@@ -109,3 +109,15 @@ def test_sigkill_before_and_after_the_commit_point(tmp_path: Path, when: str) ->
     assert (out / "old-only.txt").exists() == (when == "staged")
     assert not list(out.glob(".staging-*")) and not (out / COMMIT).exists()
     assert os.listdir(out)  # nothing else vanished
+
+
+def test_a_recorded_input_file_is_given_back_only_while_unchanged(tmp_path: Path) -> None:
+    """A run's roster or extensions file, as its manifest records it: found, changed, gone."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\n1\n", encoding="utf-8")
+    stored = {"path": str(roster), "sha256": sha256_of(roster)}
+    assert recorded_file(stored) == roster
+    roster.write_text("id\n1\n2\n", encoding="utf-8")
+    assert recorded_file(stored) is None
+    roster.unlink()
+    assert recorded_file(stored) is None
