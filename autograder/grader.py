@@ -71,7 +71,7 @@ class Assignment:
 @functools.cache
 def warm_up() -> None:
     """Load what grading needs in this process once: the feedback page's templates, highlighter and markdown
-    parser, matplotlib (the histogram) and copydetect (similarity).
+    parser, Pillow and its font (the histogram) and copydetect (similarity).
 
     Called between starting the sandbox and waiting for it, it costs nothing: the
     zygote imports torch meanwhile. It runs in the caller's thread (imports of
@@ -82,11 +82,11 @@ def warm_up() -> None:
             cells=[nbformat.v4.new_markdown_cell("*warm* $x^2$"), nbformat.v4.new_code_cell("x = 1")]
         )
         feedback.render_page(nb, Marks(0.0), release_cells={}, notebook="warm-up", assignment="", max_score=0)
-        import matplotlib
-
-        matplotlib.use("Agg")
         import copydetect  # noqa: F401
-        import matplotlib.pyplot  # noqa: F401
+
+        from .charts import histogram_png
+
+        histogram_png([], top=1.0, bins=5, title="", xlabel="", ylabel="")
     except Exception:  # noqa: BLE001  (whatever fails here fails again, and is reported, where it is used)
         log.debug("warm-up failed", exc_info=True)
 

@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .charts import histogram_png
 from .csvio import write_atomic, write_csv
 
 if TYPE_CHECKING:
@@ -128,35 +129,21 @@ def write_changes(previous: dict[str, StudentResult], regraded: list[StudentResu
     return write_csv(path, CHANGES_COLUMNS, rows)
 
 
-def histogram_figure(run: GradingRun) -> Any:
-    """Histogram of the graded students' scores; the y axis counts whole students."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
+def write_histogram(run: GradingRun) -> Path:
+    """Histogram of the graded students' scores as ``scores.png`` in the output folder; the y axis counts students."""
     scores = [r.score for r in run.results if r.graded]
     top = max([r.max_score for r in run.results] + [run.max_score, 1.0])
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.hist(scores, bins=min(20, max(5, int(top) + 1)), range=(0, top), color="#1f4e79", edgecolor="white")
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylim(bottom=0)
-    ax.set_xlabel(f"score (out of {top:g})")
-    ax.set_ylabel("students")
-    ax.set_title(f"{run.assignment}: {len(scores)} graded, {len(run.results) - len(scores)} not graded")
-    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.9)  # fixed: tight_layout costs a whole draw
-    return fig
-
-
-def write_histogram(run: GradingRun) -> Path:
-    """Histogram of scores as ``scores.png`` in the output folder."""
-    import matplotlib.pyplot as plt
-
-    fig = histogram_figure(run)
     path = run.out / "scores.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    path.write_bytes(
+        histogram_png(
+            scores,
+            top=top,
+            bins=min(20, max(5, int(top) + 1)),
+            title=f"{run.assignment}: {len(scores)} graded, {len(run.results) - len(scores)} not graded",
+            xlabel=f"score (out of {top:g})",
+            ylabel="students",
+        )
+    )
     return path
 
 
