@@ -74,7 +74,7 @@ def _warm_up() -> None:
     X = torch.randn(4, 5, dtype=torch.float64, requires_grad=True)
     K = torch.randn(2, 2, dtype=torch.float64, requires_grad=True)
     Y, _ = autograder.course.record_ops(lambda a, b: F.conv2d(a[None, None], b[None, None])[0, 0], X, K)
-    torch.autograd.grad(Y, (X, K), torch.ones_like(Y))  # a given gradient: the hidden tests' call
+    autograder.course.vjp(Y, (X, K), torch.ones_like(Y))  # a given gradient: the hidden tests' call
     Z = X.unfold(0, 2, 1).unfold(1, 2, 1)
     (Z * K).sum().backward()
     (X @ X.T).sum().backward()

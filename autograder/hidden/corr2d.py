@@ -17,7 +17,7 @@ import torch
 from torch.nn import functional as F
 
 from autograder.checks import expect, expect_close, expect_tensor, max_abs_diff, plain, tolerance_for
-from autograder.course import autograd_ops, record_ops
+from autograder.course import autograd_ops, record_ops, vjp
 
 __all__ = [
     "call_text",
@@ -194,7 +194,7 @@ def expect_gradients(corr2d: object, X0: torch.Tensor, K0: torch.Tensor, G: torc
         G_student = G.reshape(Y.shape).to(Y.dtype)
     else:
         G_student = torch.ones(Y.shape, dtype=Y.dtype)
-    gX, gK = torch.autograd.grad(Y, (X, K), G_student, allow_unused=True)
+    gX, gK = vjp(Y, (X, K), G_student, allow_unused=True)
     expect(
         gX is not None,
         f"{what}: no gradient reached X (torch.autograd.grad(Y, X) is None): is X detached somewhere?",
@@ -212,7 +212,7 @@ def expect_gradients(corr2d: object, X0: torch.Tensor, K0: torch.Tensor, G: torc
         return  # the output's values are wrong: charged by the value tests, not here
     Xr = X0.detach().to(torch.float64).requires_grad_(True)
     Kr = K0.detach().to(torch.float64).requires_grad_(True)
-    rX, rK = torch.autograd.grad(F.conv2d(Xr[None, None], Kr[None, None])[0, 0], (Xr, Kr), G.to(torch.float64))
+    rX, rK = vjp(F.conv2d(Xr[None, None], Kr[None, None])[0, 0], (Xr, Kr), G.to(torch.float64))
     rtol, atol = tolerance(Y, gX, gK, X0, K0)
     expect_close(gX, rX, what=f"torch.autograd.grad(Y, X, G) for Y = {what} and a random G", rtol=rtol, atol=atol)
     expect_close(gK, rK, what=f"torch.autograd.grad(Y, K, G) for Y = {what} and a random G", rtol=rtol, atol=atol)

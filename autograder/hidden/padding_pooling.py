@@ -28,7 +28,7 @@ import torch
 from torch.nn import functional as F
 
 from autograder.checks import CheckFailed, expect, expect_close, expect_tensor, type_label
-from autograder.course import record_ops
+from autograder.course import record_ops, vjp
 from autograder.hidden import call, failure
 
 __all__ = [
@@ -217,7 +217,7 @@ def expect_pool_gradient(max_pool2d: Callable[..., Any], X0: torch.Tensor, k: in
     """The gradient of ``max_pool2d(X, k, s)`` reaches X and, where the values are right, equals F.max_pool2d's."""
     expected = _reference_pool(X0, k, s)
     Xr = X0.detach().to(torch.float64).requires_grad_(True)
-    (reference,) = torch.autograd.grad(F.max_pool2d(Xr[None, None], k, s)[0, 0], Xr, G.to(torch.float64))
+    (reference,) = vjp(F.max_pool2d(Xr[None, None], k, s)[0, 0], Xr, G.to(torch.float64))
     X = X0.clone().requires_grad_(True)
     what = pool_call(X, k, s, ", X requiring grad")
     Y = call(what, max_pool2d, X, k, s)
@@ -231,7 +231,7 @@ def expect_pool_gradient(max_pool2d: Callable[..., Any], X0: torch.Tensor, k: in
     G_student = G.reshape(Y.shape).to(Y.dtype) if int(Y.numel()) == int(G.numel()) else torch.ones_like(Y.detach())
     (gX,) = call(
         f"torch.autograd.grad(Y, X) for Y = {what}",
-        lambda: torch.autograd.grad(Y, X, G_student, allow_unused=True),
+        lambda: vjp(Y, X, G_student, allow_unused=True),
     )
     expect(gX is not None, f"{what}: no gradient reached X (torch.autograd.grad(Y, X) is None): is X detached?")
     if not _values_right(Y, expected):
@@ -250,7 +250,7 @@ def expect_backward(
     """``max_pool2d_backward(X, G, k[, s])`` equals the gradient autograd gives for ``F.max_pool2d``."""
     step = k if s is None else s
     Xr = X.detach().to(torch.float64).requires_grad_(True)
-    (expected,) = torch.autograd.grad(F.max_pool2d(Xr[None, None], k, step)[0, 0], Xr, G.to(torch.float64))
+    (expected,) = vjp(F.max_pool2d(Xr[None, None], k, step)[0, 0], Xr, G.to(torch.float64))
     spread = torch.zeros_like(expected)  # what spreading each gradient evenly over its window gives
     for i in range(G.shape[0]):
         for j in range(G.shape[1]):
