@@ -1,6 +1,10 @@
-"""The zygote's memory moved into huge pages: only whole, aligned huge pages of its anonymous memory are asked for."""
+"""The zygote: its memory moved into huge pages (whole, aligned huge pages of its anonymous memory); one started ahead."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
 
 from autograder import zygote
 
@@ -32,3 +36,64 @@ def test_collapsing_never_fails_the_zygote() -> None:
     pages.chunks = pages.chunks[:2] + [(0, zygote.HUGE)]  # an address nobody mapped: refused, quietly
     while pages.chunks:
         pages.step()
+
+
+def test_a_zygote_started_ahead_is_adopted_by_the_sandbox_of_its_mode() -> None:
+    """``python -m autograder grade`` starts its zygote before its own imports; the run's Sandbox takes that one."""
+    from autograder import sandbox
+    from autograder.limits import Limits
+
+    sandbox.prestart(sandboxed=False)
+    ahead = sandbox._ahead
+    assert ahead is not None
+    box = sandbox.Sandbox(sandboxed=False, limits=Limits())
+    try:
+        assert box._zygote is ahead and sandbox._ahead is None
+        box.wait_ready()
+        assert ahead.alive()
+    finally:
+        box.close()
+    assert not ahead.alive()
+
+
+def test_a_zygote_started_ahead_in_another_mode_is_stopped_not_used() -> None:
+    from autograder import sandbox
+
+    sandbox.prestart(sandboxed=True)
+    ahead = sandbox._ahead
+    assert ahead is not None and sandbox._adopt(sandboxed=False) is None
+    assert not ahead.alive() and sandbox._ahead is None
+    sandbox.prestart(sandboxed=False)
+    unused = sandbox._ahead
+    sandbox._discard_ahead()  # what the exit of a command that never graded does, at once, ready or not
+    assert unused is not None and not unused.alive()
+
+
+CHILDREN = """
+import ctypes, os, subprocess, sys, time
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: whatever the command leaves becomes ours
+proc = subprocess.run([sys.executable, "-m", "autograder", *sys.argv[1:]], capture_output=True, text=True)
+time.sleep(1)
+me = str(os.getpid())
+left = []
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        continue
+    if fields[1] == me and fields[0] != "Z":
+        left.append(pid)
+print(proc.returncode, len(left))
+"""
+
+
+def test_a_grade_that_stops_early_leaves_no_zygote_behind(tmp_path: Path) -> None:
+    """An instructor's mistake (exit 2) stops the zygote started ahead: no process outlives the command."""
+    out = subprocess.run(
+        [sys.executable, "-c", CHILDREN, "grade", "no_such_assignment", str(tmp_path), "--quiet"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.split() == ["2", "0"], out
