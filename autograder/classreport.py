@@ -285,6 +285,26 @@ def write_inputs(run: GradingRun, pairs: list[Pair], *, when: str | None = None)
     return path
 
 
+def write_class_report(
+    run: GradingRun,
+    pairs: list[Pair],
+    *,
+    course_root: Path,
+    links_from: Path | None = None,
+    when: str | None = None,
+    reviewed: str | None = None,
+) -> list[Path]:
+    """``scores.png``, ``report.html`` and its ``report.json``, drawn together: by a grading run, again by a review."""
+    from .report import write_histogram
+
+    when = when or _now()
+    histogram = write_histogram(run)
+    page = write_report(
+        run, pairs, course_root=course_root, links_from=links_from, histogram=histogram, when=when, reviewed=reviewed
+    )
+    return [histogram, page, write_inputs(run, pairs, when=when)]
+
+
 def read_inputs(out: Path) -> ReportInputs | None:
     """The ``report.json`` of the run in ``out``; None when it has none (a run older than it) or it is unreadable."""
     from .similarity import Pair

@@ -33,8 +33,7 @@ from typing import Any
 from nbformat import NotebookNode
 
 from . import feedback, lms, report
-from .classreport import write_inputs as write_report_inputs
-from .classreport import write_report
+from .classreport import write_class_report
 from .collect import Submission, SubmissionsError, collect
 from .gradebook import close as close_gradebook
 from .gradebook import install
@@ -365,10 +364,7 @@ def grade(
             collection.layout, run.results, stage, f"{assignment}.ipynb", pages_in=(stage, out)
         )
         written.append(write_similarity(pairs, stage / "similarity.csv"))
-        histogram = report.write_histogram(run)
-        written.append(histogram)
-        written.append(write_report(run, pairs, course_root=course_root, links_from=out, histogram=histogram))
-        written.append(write_report_inputs(run, pairs))  # a review draws the report again (review/carry.py)
+        written += write_class_report(run, pairs, course_root=course_root, links_from=out)
         keep: list[str] = []
         if wanted is not None and target.previous is not None:
             redone = {f"feedback/{sid}/" for sid in regraded}

@@ -288,23 +288,20 @@ class Class:
 
     def _redraw_report(self, run: GradingRun) -> None:
         """``scores.png`` and ``report.html`` drawn again with the reviewed scores (a run without report.json keeps its)."""
-        from ..classreport import read_inputs, write_inputs, write_report
+        from ..classreport import read_inputs, write_class_report
 
         inputs = read_inputs(self.out)
         if inputs is None:
             return
         run.seconds, run.sandboxed, run.layout = inputs.seconds, inputs.sandboxed, inputs.layout
-        histogram = report.write_histogram(run)
-        write_report(
+        write_class_report(
             run,
             inputs.pairs,
             course_root=self.course_root,
             links_from=self.out,
-            histogram=histogram,
             when=inputs.when,
             reviewed=datetime.now().strftime("%Y-%m-%d %H:%M"),
         )
-        write_inputs(run, inputs.pairs, when=inputs.when)
 
     def _roster(self) -> lms.Roster | None:
         from ..outputs import recorded_file
