@@ -17,6 +17,9 @@ sys.path.insert(0, str(ROOT))
 # the suite's grading runs (and the commands it starts) keep their cache apart from the user's own
 _CACHE = tempfile.mkdtemp(prefix="autograder-test-cache-")
 os.environ["AUTOGRADER_CACHE"] = _CACHE
+# tests fork this process (the jail's own tests): a torch thread pool started here by an earlier test would
+# hang the forked child's first parallel operation, so torch here runs single-threaded, as the zygote does
+os.environ["OMP_NUM_THREADS"] = "1"
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
