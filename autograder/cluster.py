@@ -46,7 +46,7 @@ from . import __version__, report
 from .collect import Submission
 from .feedback import BookLinks
 from .gradebook import install
-from .grader import ClusterError, Grader, Marked, setup_assignment
+from .grader import ClusterError, Grader, Marked, setup_assignment, warm_up
 from .limits import Limits
 from .prepare import MAX_NOTEBOOK_BYTES, UnreadableSubmission
 from .results import StudentResult
@@ -142,6 +142,7 @@ class SandboxPlugin(WorkerPlugin):
         # created on the worker's event-loop thread, which lives as long as the worker
         self.sandbox = Sandbox(sandboxed=self.sandboxed, limits=Limits())
         try:
+            await asyncio.to_thread(warm_up)  # what marking a notebook loads, loaded while the zygote starts
             await asyncio.to_thread(self.sandbox.wait_ready)
         except Exception as exc:  # noqa: BLE001  (any failure to start is this worker's refusal)
             self.sandbox = None
