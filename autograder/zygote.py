@@ -42,7 +42,11 @@ SHELL_MODULES = (
     "IPython.core.application",
     "IPython.core.completer",
     "IPython.core.completerlib",
+    "IPython.core.logger",
     "IPython.core.magics",
+    "IPython.core.oinspect",
+    "IPython.utils.wildcard",
+    "bdb",
     "sqlite3",
 )
 
@@ -67,7 +71,9 @@ def _warm_up() -> None:
     compileall.compile_dir(os.path.join(os.path.dirname(__file__), "hidden"), quiet=2)
     import autograder.checks  # noqa: F401
     import autograder.course  # noqa: F401
-    import autograder.jail.student  # noqa: F401
+    import autograder.jail.student
+
+    autograder.jail.student.shell_class()
     import autograder.trusted.proxy  # noqa: F401
     import autograder.trusted.testproc  # noqa: F401
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import itertools
 import linecache
 import os
@@ -391,14 +392,16 @@ def _error_output(error: BaseException) -> dict[str, Any]:
     return {"output_type": "error", "ename": remote.type_name, "evalue": remote.message, "traceback": lines}
 
 
-def _headless_shell() -> Any:
+@functools.cache
+def shell_class() -> type:
     """IPython's shell as a kernel without a screen runs it: ``%matplotlib inline`` selects Agg.
 
     The bare ``InteractiveShell`` refuses every ``%matplotlib``/``%pylab``
     (``enable_gui`` is left to subclasses), and a notebook's first line is
     often ``%matplotlib inline``: that cell, and every definition in it, would
     be lost. Figures are not part of the grade, so any backend asked for
-    becomes the non-interactive Agg.
+    becomes the non-interactive Agg. Made once, in the zygote: every student
+    process then only makes its own shell.
     """
     from IPython.core.interactiveshell import InteractiveShell
 
@@ -412,12 +415,12 @@ def _headless_shell() -> Any:
             matplotlib.use("agg", force=True)
             return "agg", "agg"
 
-    return HeadlessShell.instance()
+    return HeadlessShell
 
 
 def run(sock: socket.socket, *, cell_timeout: float, max_output: int) -> None:
     """Serve the test process on ``sock`` (in the jailed child; returns when it closes)."""
-    shell = _headless_shell()
+    shell = shell_class().instance()
     builtins.get_ipython = lambda: shell  # type: ignore[attr-defined]
 
     def on_alarm(signum: int, frame: Any) -> None:
