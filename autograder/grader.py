@@ -70,7 +70,6 @@ class Assignment:
 
 
 @functools.cache
-@functools.cache
 def warm_up() -> None:
     """Load what grading needs in this process once: the feedback page's templates, highlighter and markdown
     parser, Pillow and its font (the histogram) and copydetect (similarity).

@@ -72,10 +72,10 @@ def _warm_up() -> None:
     import autograder.checks  # noqa: F401
     import autograder.course  # noqa: F401
     import autograder.jail.student
-
-    autograder.jail.student.shell_class()
     import autograder.trusted.proxy  # noqa: F401
     import autograder.trusted.testproc  # noqa: F401
+
+    autograder.jail.student.shell_class()  # the students' shell class, made once
 
     torch.set_num_threads(1)
     X = torch.randn(4, 5, dtype=torch.float64, requires_grad=True)
